@@ -1,0 +1,28 @@
+"""pytest-ociregistry: a real, in-process OCI Distribution registry for tests, in one fixture."""
+
+from .api import RegistryApp
+from .errors import ErrorCode, RegistryError
+from .manifest import Descriptor
+from .options import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options
+from .registry import OCIRegistry
+from .server import RegistryServer
+from .store import Blob, Manifest, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DISTRIBUTION",
+    "PRESETS",
+    "REFERENCE",
+    "SPEC",
+    "Blob",
+    "Descriptor",
+    "ErrorCode",
+    "Manifest",
+    "OCIRegistry",
+    "Options",
+    "RegistryApp",
+    "RegistryError",
+    "RegistryServer",
+    "Store",
+]

@@ -1,0 +1,320 @@
+"""The HTTP API: a werkzeug ``Request`` in, a ``Response`` out. The URL is parsed once (:mod:`.routes`), then one
+handler per route kind serves it from the :class:`~pytest_ociregistry.store.Store`.
+
+:class:`RegistryApp` is also a plain WSGI application, to serve with no socket (``httpx.WSGITransport``,
+werkzeug's test ``Client``) or under any WSGI server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import Range
+from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Request, Response
+
+from . import routes
+from .errors import ErrorCode, RegistryError
+from .manifest import OCI_INDEX, media_type_of
+from .options import Options
+from .routes import Kind, Route
+from .store import Blob, Store
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
+_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
+
+Handler = Callable[[Request, Route], Response]
+
+
+def _json(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def body_chunks(request: Request) -> Iterator[bytes]:
+    """The request body in chunks, as it arrives (``Transfer-Encoding: chunked`` bodies included)."""
+    stream = request.stream
+    while chunk := stream.read(CHUNK_SIZE):
+        yield chunk
+
+
+def _content_length(request: Request) -> int | None:
+    """The announced body length; None for a chunked body."""
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        return None
+    return request.content_length or 0
+
+
+class RegistryApp:
+    """The registry's HTTP behaviour over a store. ``options`` are the store's, read on every request."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+        self._handlers: dict[Kind, Handler] = {kind: getattr(self, f"handle_{kind.value}") for kind in Kind}
+
+    @property
+    def options(self) -> Options:
+        return self.store.options
+
+    # Entry points -------------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The WSGI entry point."""
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        """Serve one request. Never raises: every failure is an OCI error body."""
+        try:
+            try:
+                route = routes.parse(
+                    request.method,
+                    request.path,
+                    request.args,
+                    referrers_method_status=self.options.referrers_method_status,
+                )
+            except RegistryError as e:
+                response = self.error_response(e)
+                response.headers.setdefault(*API_VERSION)
+            else:
+                response = self._handlers[route.kind](request, route)
+        except RegistryError as e:
+            response = self.error_response(e)
+        except Exception:  # noqa: BLE001 - a bug must answer as an OCI error, never as a traceback
+            log.exception("registry error on %s %s", request.method, request.path)
+            response = self.error_response(RegistryError(ErrorCode.UNKNOWN, "internal server error"))
+        return self._decorate(response)
+
+    def error_response(self, error: RegistryError) -> Response:
+        """An OCI error body with the error's status."""
+        response = Response(error.body(), error.status, content_type="application/json")
+        response.headers.update(error.headers)
+        return response
+
+    def _decorate(self, response: Response) -> Response:
+        options = self.options
+        if options.api_version_header:
+            response.headers.setdefault(*API_VERSION)
+        for text in options.warnings:
+            response.headers.add("Warning", f'299 - "{text}"')
+        return response
+
+    # Helpers ------------------------------------------------------------------------------------------------------
+
+    def _location(self, request: Request, path: str) -> str:
+        return request.host_url.rstrip("/") + path if self.options.absolute_location else path
+
+    def _upload_response(self, request: Request, route: Route, upload_id: str, size: int, status: int) -> Response:
+        response = Response(b"", status)
+        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/blobs/uploads/{upload_id}")
+        response.headers["Range"] = f"0-{max(size - 1, 0)}"
+        if self.options.upload_uuid_header:
+            response.headers["Docker-Upload-UUID"] = upload_id
+        return response
+
+    def _blob_created(self, request: Request, route: Route, blob: Blob) -> Response:
+        response = Response(b"", 201)
+        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/blobs/{blob.digest}")
+        response.headers["Docker-Content-Digest"] = blob.digest
+        return response
+
+    def _list_response(self, request: Request, route: Route, key: str, items: list[str], more: bool, **extra: str) -> Response:
+        doc: dict[str, Any] = dict(extra)
+        doc[key] = items if items or not self.options.empty_list_null else None
+        response = Response(_json(doc), 200, content_type="application/json")
+        if more and self.options.link_header and items:
+            query = dict(request.args.items())
+            query["last"] = items[-1]
+            response.headers["Link"] = f'<{request.path}?{urlencode(sorted(query.items()))}>;rel="next"'
+        return response
+
+    def _page_size(self, route: Route) -> int | None:
+        cap = self.options.max_page_size
+        if cap is not None and route.n is not None and route.n > cap:
+            raise RegistryError(ErrorCode.UNSUPPORTED, f"query parameter n is too large (n={route.n}, max={cap})")
+        return route.n
+
+    def _check_delete(self) -> None:
+        if not self.options.delete_enabled:
+            raise RegistryError(ErrorCode.UNSUPPORTED, "The operation is unsupported.", status=405)
+
+    def _chunk_range(self, request: Request) -> tuple[int | None, int | None]:
+        """The chunk's start offset from ``Content-Range`` (None without one) and the body length if announced."""
+        length = _content_length(request)
+        header = request.headers.get("Content-Range")
+        if header is None:
+            return None, length
+        match = _CONTENT_RANGE.fullmatch(header.strip())
+        if match is None:
+            raise RegistryError(ErrorCode.UNSUPPORTED, "we don't understand your Content-Range")
+        start, end = int(match[1]), int(match[2])
+        if end < start:
+            raise RegistryError(ErrorCode.RANGE_INVALID, f"invalid Content-Range {header!r}")
+        if length is not None and end - start + 1 != length:
+            raise RegistryError(
+                ErrorCode.UNSUPPORTED,
+                f"Content-Range implies a length of {end - start + 1} but Content-Length is {length}",
+            )
+        return start, end - start + 1
+
+    # Handlers, one per route kind ---------------------------------------------------------------------------------
+
+    def handle_ping(self, request: Request, route: Route) -> Response:
+        return Response(b"", 200, headers=[API_VERSION])
+
+    def handle_catalog(self, request: Request, route: Route) -> Response:
+        items, more = self.store.repositories(self._page_size(route), route.last)
+        return self._list_response(request, route, "repositories", items, more)
+
+    def handle_tags_list(self, request: Request, route: Route) -> Response:
+        items, more = self.store.tags(route.repo, self._page_size(route), route.last)
+        return self._list_response(request, route, "tags", items, more, name=route.repo)
+
+    def handle_blob_head(self, request: Request, route: Route) -> Response:
+        blob = self.store.get_blob(route.repo, route.digest)
+        return Response(
+            [],
+            200,
+            headers={
+                "Content-Length": str(blob.size),
+                "Docker-Content-Digest": blob.digest,
+                "Accept-Ranges": "bytes",
+            },
+        )
+
+    def handle_blob_get(self, request: Request, route: Route) -> Response:
+        blob = self.store.get_blob(route.repo, route.digest)
+        size = blob.size
+        headers = {"Docker-Content-Digest": blob.digest, "Accept-Ranges": "bytes", "Content-Type": blob.media_type}
+        start, end, status = 0, size, 200
+        if "Range" in request.headers:
+            start, end = self._blob_range(parse_range_header(request.headers["Range"]), size)
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+            status = 206
+        headers["Content-Length"] = str(end - start)
+        return Response(_slices(blob.data, start, end), status, headers=headers, direct_passthrough=True)
+
+    def _blob_range(self, parsed: Range | None, size: int) -> tuple[int, int]:
+        unsatisfiable = {"Content-Range": f"bytes */{size}"}
+        if parsed is None or parsed.units != "bytes":
+            raise RegistryError(ErrorCode.UNKNOWN, "invalid range", status=416, headers=unsatisfiable)
+        if len(parsed.ranges) != 1:
+            raise RegistryError(ErrorCode.UNKNOWN, "only a single range is supported", status=416, headers=unsatisfiable)
+        start, stop = parsed.ranges[0]
+        if start < 0:  # a suffix range: the last -start bytes
+            start = max(size + start, 0)
+        end = size if stop is None else min(stop, size)
+        if start > size and not self.options.range_not_satisfiable:
+            # The reference answers 500 here, and its table pins that.
+            raise RegistryError(ErrorCode.UNKNOWN, f"invalid range [{start}, {end}]; have [0, {size}]")
+        if start >= size:
+            raise RegistryError(ErrorCode.RANGE_INVALID, "range not satisfiable", status=416, headers=unsatisfiable)
+        return start, end
+
+    def handle_blob_delete(self, request: Request, route: Route) -> Response:
+        self._check_delete()
+        self.store.delete_blob(route.repo, route.digest)
+        return Response(b"", 202)
+
+    def handle_upload_start(self, request: Request, route: Route) -> Response:
+        upload = self.store.start_upload(route.repo)
+        return self._upload_response(request, route, upload.id, 0, 202)
+
+    def handle_upload_single_post(self, request: Request, route: Route) -> Response:
+        if not self.options.single_post_upload:
+            return self.handle_upload_start(request, route)
+        blob = self.store.put_blob(route.repo, body_chunks(request), route.digest, _content_length(request))
+        return self._blob_created(request, route, blob)
+
+    def handle_upload_mount(self, request: Request, route: Route) -> Response:
+        blob = self.store.mount_blob(route.repo, route.from_repo, route.digest)
+        if blob is None:  # the spec's fallback: an ordinary upload
+            return self.handle_upload_start(request, route)
+        return self._blob_created(request, route, blob)
+
+    def handle_upload_status(self, request: Request, route: Route) -> Response:
+        upload = self.store.get_upload(route.repo, route.upload_id)
+        return self._upload_response(request, route, upload.id, upload.size, 204)
+
+    def handle_upload_chunk(self, request: Request, route: Route) -> Response:
+        start, length = self._chunk_range(request)
+        size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
+        return self._upload_response(request, route, route.upload_id, size, 202)
+
+    def handle_upload_complete(self, request: Request, route: Route) -> Response:
+        start, length = self._chunk_range(request)
+        blob = self.store.commit_upload(route.repo, route.upload_id, route.digest, body_chunks(request), start, length)
+        return self._blob_created(request, route, blob)
+
+    def handle_upload_cancel(self, request: Request, route: Route) -> Response:
+        self.store.cancel_upload(route.repo, route.upload_id)
+        return Response(b"", 204)
+
+    def handle_manifest_get(self, request: Request, route: Route) -> Response:
+        return self._manifest_response(request, route, with_body=True)
+
+    def handle_manifest_head(self, request: Request, route: Route) -> Response:
+        return self._manifest_response(request, route, with_body=False)
+
+    def _manifest_response(self, request: Request, route: Route, *, with_body: bool) -> Response:
+        manifest = self.store.get_manifest(route.repo, route.reference)
+        if self.options.accept_check and not _accepts(request, manifest.media_type):
+            raise RegistryError(
+                ErrorCode.MANIFEST_UNKNOWN, f"manifest of type {manifest.media_type} is not in the Accept list"
+            )
+        headers = {"Content-Type": manifest.media_type, "Content-Length": str(manifest.size)}
+        if not with_body or route.digest or self.options.tag_get_digest:
+            headers["Docker-Content-Digest"] = manifest.digest
+        return Response(manifest.data if with_body else [], 200, headers=headers)
+
+    def handle_manifest_put(self, request: Request, route: Route) -> Response:
+        cap = self.options.max_manifest_size
+        stream = request.stream
+        data = stream.read(cap + 1) if cap is not None else b"".join(body_chunks(request))
+        manifest = self.store.put_manifest(route.repo, route.reference, data, request.headers.get("Content-Type"))
+        response = Response(b"", 201)
+        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/manifests/{manifest.digest}")
+        response.headers["Docker-Content-Digest"] = manifest.digest
+        if manifest.info.subject:
+            response.headers["OCI-Subject"] = manifest.info.subject
+        return response
+
+    def handle_manifest_delete(self, request: Request, route: Route) -> Response:
+        self._check_delete()
+        self.store.delete_manifest(route.repo, route.reference)
+        return Response(b"", 202)
+
+    def handle_referrers(self, request: Request, route: Route) -> Response:
+        if not self.options.referrers_enabled:
+            raise RegistryError(ErrorCode.UNKNOWN, "referrers API has been disabled", status=404)
+        filtering = self.options.referrers_filtering and route.artifact_type is not None
+        found = self.store.referrers(route.repo, route.digest, route.artifact_type if filtering else None)
+        manifests = [d.to_json() for d in found] if found or self.options.spec_referrers_list else None
+        body = _json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})
+        response = Response(body, 200, content_type=OCI_INDEX)
+        if filtering:
+            response.headers["OCI-Filters-Applied"] = "artifactType"
+        return response
+
+
+def _accepts(request: Request, media_type: str) -> bool:
+    """Whether the request's Accept list (all its header lines) admits ``media_type``; no Accept admits all."""
+    values = request.headers.getlist("Accept")
+    if not values:
+        return True
+    wanted = media_type_of(media_type)
+    accepted = {media_type_of(part) for value in values for part in value.split(",")}
+    return bool(accepted & {wanted, "*/*", wanted.partition("/")[0] + "/*"})
+
+
+def _slices(data: bytes | bytearray, start: int, end: int) -> Iterator[bytes]:
+    """``data[start:end]`` in bounded chunks, so a large blob is never copied whole."""
+    view = memoryview(data)
+    for offset in range(start, end, CHUNK_SIZE):
+        yield bytes(view[offset : min(offset + CHUNK_SIZE, end)])

@@ -1,0 +1,87 @@
+"""The OCI error codes, their HTTP status, and the one place their wire JSON is made."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+
+
+class ErrorCode(enum.Enum):
+    """An OCI Distribution error code: its HTTP status and its canonical message.
+
+    The statuses are the reference registry's (cue-labs ``ociregistry``), which the reference table pins.
+    """
+
+    BLOB_UNKNOWN = (404, "blob unknown to registry")
+    BLOB_UPLOAD_INVALID = (416, "blob upload invalid")
+    BLOB_UPLOAD_UNKNOWN = (404, "blob upload unknown to registry")
+    DIGEST_INVALID = (400, "provided digest did not match uploaded content")
+    MANIFEST_BLOB_UNKNOWN = (404, "manifest references a manifest or blob unknown to registry")
+    MANIFEST_INVALID = (400, "manifest invalid")
+    MANIFEST_UNKNOWN = (404, "manifest unknown to registry")
+    NAME_INVALID = (400, "invalid repository name")
+    NAME_UNKNOWN = (404, "repository name not known to registry")
+    SIZE_INVALID = (400, "provided length did not match content length")
+    TAG_INVALID = (400, "manifest tag did not match URI")
+    UNAUTHORIZED = (401, "authentication required")
+    DENIED = (403, "requested access to the resource is denied")
+    UNSUPPORTED = (400, "the operation is unsupported")
+    TOOMANYREQUESTS = (429, "too many requests")
+    RANGE_INVALID = (416, "invalid content range")
+    UNAVAILABLE = (503, "service unavailable")
+    UNKNOWN = (500, "unknown error")
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this code answers with."""
+        return self.value[0]
+
+    @property
+    def message(self) -> str:
+        """The canonical message of this code."""
+        return self.value[1]
+
+
+class RegistryError(Exception):
+    """An error that the registry answers as an OCI error body.
+
+    ``status`` overrides the code's own status; the reference does that only for ``UNKNOWN`` (for example
+    "page not found" is 404 ``UNKNOWN``), and for the option-driven statuses that real registries use.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = code.message if message is None else message
+        self.status = code.status if status is None else status
+        self.headers = dict(headers or {})
+        super().__init__(f"{code.name}: {self.message}")
+
+    def body(self) -> bytes:
+        """The wire form: ``{"errors":[{"code":...,"message":...}]}``, compact as the reference writes it."""
+        return error_body(self.code, self.message)
+
+
+def error_body(code: ErrorCode, message: str) -> bytes:
+    """Encode one OCI error as compact JSON."""
+    return json.dumps({"errors": [{"code": code.name, "message": message}]}, separators=(",", ":")).encode()
+
+
+# The reference's parse errors, pinned to the byte by its table.
+def page_not_found() -> RegistryError:
+    return RegistryError(ErrorCode.UNKNOWN, "page not found", status=404)
+
+
+def badly_formed_digest() -> RegistryError:
+    return RegistryError(ErrorCode.UNKNOWN, "badly formed digest", status=400)
+
+
+def method_not_allowed() -> RegistryError:
+    return RegistryError(ErrorCode.UNKNOWN, "method not allowed", status=405)

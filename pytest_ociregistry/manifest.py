@@ -1,0 +1,145 @@
+"""Reading manifests: which blobs and child manifests one references, and its subject. Pure functions, no state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorCode, RegistryError
+from .names import is_digest
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCTET_STREAM = "application/octet-stream"
+
+IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+OCI_TYPES = frozenset({OCI_MANIFEST, OCI_INDEX})
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """An OCI content descriptor: what the referrers API lists and what the content builders return."""
+
+    media_type: str
+    digest: str
+    size: int
+    annotations: dict[str, str] | None = None
+    artifact_type: str | None = None
+    platform: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The descriptor as OCI JSON, keys in the order the Go reference writes them."""
+        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        if self.annotations:
+            out["annotations"] = self.annotations
+        if self.platform:
+            out["platform"] = self.platform
+        if self.artifact_type:
+            out["artifactType"] = self.artifact_type
+        return out
+
+
+@dataclass(frozen=True)
+class ManifestInfo:
+    """What the registry needs to know of a manifest's content."""
+
+    blobs: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()
+    subject: str | None = None
+    artifact_type: str | None = None
+    annotations: dict[str, str] | None = field(default=None)
+
+
+def media_type_of(content_type: str | None) -> str:
+    """The bare media type of a Content-Type header (parameters dropped); octet-stream when absent."""
+    bare = (content_type or "").partition(";")[0].strip()
+    return bare or OCTET_STREAM
+
+
+def inspect(data: bytes, content_type: str, *, strict: bool = False) -> ManifestInfo:
+    """Read a manifest pushed with ``content_type``.
+
+    Like the reference, only OCI manifest and index types are read by default; any other type is stored as
+    opaque bytes. With ``strict`` the Docker schema 2 types are read too, and each must be well-formed JSON of
+    its kind. A malformed manifest of a type that is read raises ``MANIFEST_INVALID``.
+    """
+    media_type = media_type_of(content_type)
+    readable = OCI_TYPES | (IMAGE_TYPES | INDEX_TYPES if strict else frozenset())
+    if media_type not in readable:
+        return ManifestInfo()
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _invalid(f"invalid manifest JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise _invalid("manifest is not a JSON object")
+    if strict:
+        _check_shape(doc, media_type)
+    if media_type in INDEX_TYPES:
+        blobs: tuple[str, ...] = ()
+        children = tuple(_descriptor(d, f"manifests[{i}]")["digest"] for i, d in enumerate(_list(doc, "manifests")))
+        artifact_type = doc.get("artifactType")
+    else:
+        config = doc.get("config")
+        descs = ([("config", config)] if config is not None else []) + [
+            (f"layers[{i}]", d) for i, d in enumerate(_list(doc, "layers"))
+        ]
+        blobs = tuple(_descriptor(d, where)["digest"] for where, d in descs)
+        children = ()
+        artifact_type = doc.get("artifactType") or (config.get("mediaType") if isinstance(config, dict) else None)
+    subject = doc.get("subject")
+    annotations = doc.get("annotations")
+    return ManifestInfo(
+        blobs=blobs,
+        children=children,
+        subject=_descriptor(subject, "subject")["digest"] if subject is not None else None,
+        artifact_type=artifact_type if isinstance(artifact_type, str) and artifact_type else None,
+        annotations=annotations if isinstance(annotations, dict) and annotations else None,
+    )
+
+
+def _invalid(message: str) -> RegistryError:
+    return RegistryError(ErrorCode.MANIFEST_INVALID, message)
+
+
+def _list(doc: dict[str, Any], key: str) -> list[Any]:
+    value = doc.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _invalid(f"{key} is not a list")
+    return value
+
+
+def _descriptor(desc: Any, where: str) -> dict[str, Any]:
+    """Check one descriptor as the reference does: a valid digest, a media type, and a size."""
+    if not isinstance(desc, dict):
+        raise _invalid(f"bad descriptor in {where}: not an object")
+    digest = desc.get("digest")
+    if not isinstance(digest, str) or not is_digest(digest):
+        raise _invalid(f"bad descriptor in {where}: invalid digest {digest!r}")
+    if where != "subject":
+        if not isinstance(desc.get("mediaType"), str) or not desc["mediaType"]:
+            raise _invalid(f"bad descriptor in {where}: no media type")
+        size = desc.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _invalid(f"bad descriptor in {where}: invalid size {size!r}")
+    return desc
+
+
+def _check_shape(doc: dict[str, Any], media_type: str) -> None:
+    """The checks of a strict registry: schema version 2, a matching mediaType, and the required fields."""
+    if doc.get("schemaVersion") != 2:
+        raise _invalid("schemaVersion must be 2")
+    declared = doc.get("mediaType")
+    if declared is not None and declared != media_type:
+        raise _invalid(f"mediaType {declared!r} does not match Content-Type {media_type!r}")
+    if media_type in INDEX_TYPES:
+        if not isinstance(doc.get("manifests"), list):
+            raise _invalid("an index needs a manifests list")
+    elif not isinstance(doc.get("config"), dict) or not isinstance(doc.get("layers"), list):
+        raise _invalid("an image manifest needs a config and a layers list")

@@ -1,0 +1,174 @@
+"""The named behaviours of the registry: one option per quirk of a real registry."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the registry behaves. The defaults are the reference registry (cue-labs ``ociserver`` + ``ocimem``)
+    where its table pins a behaviour, and the OCI Distribution spec v1.1 elsewhere.
+
+    Each field is one behaviour a client can see.
+    """
+
+    delete_enabled: bool = True
+    """False: every DELETE answers 405 ``UNSUPPORTED`` "The operation is unsupported." (distribution's default)."""
+
+    referrers_enabled: bool = True
+    """False: the referrers API answers 404, as a pre-1.1 registry does, so clients fall back to the tag schema."""
+
+    referrers_filtering: bool = True
+    """False: ``?artifactType=`` is ignored and no ``OCI-Filters-Applied`` header is sent."""
+
+    single_post_upload: bool = True
+    """False: ``POST /blobs/uploads/?digest=`` ignores the digest and starts an upload (202)."""
+
+    max_page_size: int | None = None
+    """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR caps it at 1000)."""
+
+    link_header: bool = True
+    """False: a truncated tag or catalog list sends no ``Link`` header."""
+
+    tag_get_digest: bool = True
+    """False: a manifest GET sends no ``Docker-Content-Digest`` (ECR); HEAD still does."""
+
+    immutable_tags: bool = False
+    """True: pushing other content to an existing tag, or deleting a tag, answers 403 ``DENIED``."""
+
+    absolute_location: bool = False
+    """True: ``Location`` headers are absolute URLs (``http://host/v2/...``) instead of paths."""
+
+    warnings: tuple[str, ...] = ()
+    """Each entry is sent on every response as ``Warning: 299 - "<text>"``."""
+
+    api_version_header: bool = False
+    """True: ``Docker-Distribution-API-Version: registry/2.0`` on every response, not only on ``/v2/`` and
+    parse errors."""
+
+    upload_uuid_header: bool = False
+    """True: upload responses carry ``Docker-Upload-UUID: <id>``, as distribution sends."""
+
+    validate_manifests: bool = False
+    """True: manifests pushed with an OCI or Docker manifest/index media type must be well-formed JSON of that kind
+    (400 ``MANIFEST_INVALID``). Off, only OCI types are read, as the reference does."""
+
+    check_references: bool = True
+    """True: every blob and child manifest an OCI manifest or index references must exist in the repository
+    (404 ``MANIFEST_BLOB_UNKNOWN``). The subject may dangle either way."""
+
+    strict_uploads: bool = False
+    """True: a PATCH or PUT to an upload id never handed out answers 404 ``BLOB_UPLOAD_UNKNOWN``, and a chunk
+    without ``Content-Range`` after data was sent is refused (400). Off, as the reference table pins, an unknown id
+    opens that upload and a chunk without ``Content-Range`` is appended."""
+
+    range_not_satisfiable: bool = False
+    """True: a blob Range starting past the end answers 416 with ``Content-Range: bytes */<size>``. Off, it answers
+    500 ``UNKNOWN`` "invalid range [a, b]; have [0, size]" as the reference table pins."""
+
+    empty_list_null: bool = False
+    """True: empty tag and catalog lists are ``null``, as the reference writes them. Off they are ``[]`` (the spec).
+    The referrers list is ``null`` when empty unless ``spec_referrers_list`` is set."""
+
+    spec_referrers_list: bool = False
+    """True: an empty referrers list is ``[]`` (the spec). Off, ``null`` as the reference table pins."""
+
+    untag_on_delete: bool = True
+    """True: deleting a manifest by digest removes the tags pointing at it (the spec, distribution). False: the tags
+    are left dangling, as the reference does."""
+
+    accept_check: bool = False
+    """True: a manifest GET or HEAD whose ``Accept`` list excludes the stored media type answers 404
+    ``MANIFEST_UNKNOWN`` (as distribution does for OCI manifests). Several ``Accept`` lines count as one list."""
+
+    max_manifest_size: int | None = None
+    """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID`` (distribution: 4 MiB)."""
+
+    referrers_method_status: int = 405
+    """The status of a non-GET request to the referrers API (the reference: 405; a strict registry: 400)."""
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with ``changes`` applied. An unknown name, or a value of the wrong type, raises ``TypeError``
+        naming the option."""
+        hints = _hints()
+        unknown = sorted(set(changes) - set(hints))
+        if unknown:
+            raise TypeError(f"unknown oci_registry option(s): {', '.join(unknown)}")
+        for name, value in changes.items():
+            if not _is_instance(value, hints[name]):
+                raise TypeError(f"oci_registry option {name} takes {hints[name]}, not {value!r}")
+        return dataclasses.replace(self, **changes)
+
+    def replace_from_strings(self, **changes: str) -> Options:
+        """Like :meth:`replace`, with each value given as text (``true``, ``1000``, ``none``, ``a,b``), as on a
+        command line or in an ini file."""
+        hints = _hints()
+        return self.replace(**{name: _from_string(value, hints.get(name)) for name, value in changes.items()})
+
+
+@functools.cache
+def _hints() -> dict[str, Any]:
+    return typing.get_type_hints(Options)
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint == int | None:
+        return value is None or _is_instance(value, int)
+    if hint == tuple[str, ...]:
+        return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    raise AssertionError(f"no check for {hint}")  # pragma: no cover - every field's type is listed above
+
+
+def _from_string(text: str, hint: Any) -> Any:
+    lowered = text.strip().lower()
+    if hint is bool:
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"not a boolean: {text!r}")
+    if hint in (int, int | None):
+        if hint != int and lowered in ("", "none"):
+            return None
+        return int(lowered)
+    if hint == tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return text  # an unknown name: replace() reports it
+
+
+REFERENCE = Options()
+"""The reference registry's behaviour (the default)."""
+
+SPEC = Options(
+    validate_manifests=True,
+    strict_uploads=True,
+    range_not_satisfiable=True,
+    spec_referrers_list=True,
+    referrers_method_status=400,
+)
+"""OCI Distribution v1.1 as its text reads, strictest where the spec allows a choice."""
+
+DISTRIBUTION = Options(
+    delete_enabled=True,
+    referrers_enabled=False,
+    validate_manifests=True,
+    strict_uploads=True,
+    range_not_satisfiable=True,
+    api_version_header=True,
+    upload_uuid_header=True,
+    absolute_location=True,
+    accept_check=True,
+    max_manifest_size=4 * 1024 * 1024,
+)
+"""CNCF distribution 2.8 (Debian's ``docker-registry``), except where it corrupts data."""
+
+PRESETS: dict[str, Options] = {"reference": REFERENCE, "spec": SPEC, "distribution": DISTRIBUTION}

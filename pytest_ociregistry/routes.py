@@ -1,0 +1,171 @@
+"""Parsing a request's method and URL into a route, once, before any handler runs. Pure: no I/O, no state."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import ErrorCode, RegistryError, badly_formed_digest, method_not_allowed, page_not_found
+from .names import is_digest, is_repository, is_tag
+
+_UPLOAD_ID = re.compile(r"[A-Za-z0-9._~=-]{1,256}")
+
+
+class Kind(enum.Enum):
+    """What a request asks for. Each kind is served by the api handler ``handle_<kind in lower case>``."""
+
+    PING = "ping"
+    CATALOG = "catalog"
+    BLOB_GET = "blob_get"
+    BLOB_HEAD = "blob_head"
+    BLOB_DELETE = "blob_delete"
+    UPLOAD_START = "upload_start"
+    UPLOAD_SINGLE_POST = "upload_single_post"
+    UPLOAD_MOUNT = "upload_mount"
+    UPLOAD_STATUS = "upload_status"
+    UPLOAD_CHUNK = "upload_chunk"
+    UPLOAD_COMPLETE = "upload_complete"
+    UPLOAD_CANCEL = "upload_cancel"
+    MANIFEST_GET = "manifest_get"
+    MANIFEST_HEAD = "manifest_head"
+    MANIFEST_PUT = "manifest_put"
+    MANIFEST_DELETE = "manifest_delete"
+    TAGS_LIST = "tags_list"
+    REFERRERS = "referrers"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A parsed request: its kind and the names in its URL, each already validated."""
+
+    kind: Kind
+    repo: str = ""
+    digest: str = ""
+    tag: str = ""
+    upload_id: str = ""
+    from_repo: str = ""
+    n: int | None = None
+    last: str | None = None
+    artifact_type: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """The manifest reference: the digest, or else the tag."""
+        return self.digest or self.tag
+
+
+_METHODS = {
+    "blobs": {"GET": Kind.BLOB_GET, "HEAD": Kind.BLOB_HEAD, "DELETE": Kind.BLOB_DELETE},
+    "uploads": {
+        "GET": Kind.UPLOAD_STATUS,
+        "PATCH": Kind.UPLOAD_CHUNK,
+        "PUT": Kind.UPLOAD_COMPLETE,
+        "DELETE": Kind.UPLOAD_CANCEL,
+    },
+    "manifests": {
+        "GET": Kind.MANIFEST_GET,
+        "HEAD": Kind.MANIFEST_HEAD,
+        "PUT": Kind.MANIFEST_PUT,
+        "DELETE": Kind.MANIFEST_DELETE,
+    },
+}
+
+
+def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_status: int = 405) -> Route:
+    """Parse a request into a :class:`Route`, in the reference's order, raising its parse errors."""
+    if path in ("/v2", "/v2/"):
+        return Route(Kind.PING)
+    if not path.startswith("/v2/"):
+        raise page_not_found()
+    rest = path[len("/v2/") :]
+    if rest == "_catalog":
+        _only(method, "GET")
+        return Route(Kind.CATALOG, n=_n(query), last=query.get("last") or None)
+    for suffix in ("/blobs/uploads/", "/blobs/uploads"):
+        if rest.endswith(suffix):
+            return _upload_start(method, rest[: -len(suffix)], query)
+    segments = rest.split("/")
+    if len(segments) >= 4 and segments[-3:-1] == ["blobs", "uploads"]:
+        repo, upload_id = _repository("/".join(segments[:-3])), segments[-1]
+        if not _UPLOAD_ID.fullmatch(upload_id):
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+        kind = _kind("uploads", method)
+        digest = ""
+        if kind is Kind.UPLOAD_COMPLETE:
+            digest = _digest(query.get("digest", ""))
+        return Route(kind, repo, digest=digest, upload_id=upload_id)
+    if len(segments) < 3 or not all(segments[:-2]):
+        raise page_not_found()
+    name, section, last = "/".join(segments[:-2]), segments[-2], segments[-1]
+    if section == "blobs":
+        digest = _digest(last)
+        return Route(_kind("blobs", method), _repository(name), digest=digest)
+    if section == "manifests":
+        if is_digest(last):
+            digest, tag = last, ""
+        elif is_tag(last):
+            digest, tag = "", last
+        else:
+            raise page_not_found()
+        return Route(_kind("manifests", method), _repository(name), digest=digest, tag=tag)
+    if section == "tags" and last == "list":
+        n = _n(query)
+        _only(method, "GET")
+        return Route(Kind.TAGS_LIST, _repository(name), n=n, last=query.get("last") or None)
+    if section == "referrers":
+        digest = _digest(last)
+        if method != "GET":
+            raise RegistryError(ErrorCode.UNKNOWN, "method not allowed", status=referrers_method_status)
+        artifact_type = query.get("artifactType")
+        return Route(Kind.REFERRERS, _repository(name), digest=digest, artifact_type=artifact_type)
+    raise page_not_found()
+
+
+def _upload_start(method: str, name: str, query: Mapping[str, str]) -> Route:
+    repo = _repository(name)
+    _only(method, "POST")
+    if "mount" in query and "from" in query:
+        mount, source = query["mount"], query["from"]
+        if not is_digest(mount):
+            raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest in mount")
+        if not is_repository(source):
+            raise RegistryError(ErrorCode.NAME_INVALID, "invalid repository name in from")
+        return Route(Kind.UPLOAD_MOUNT, repo, digest=mount, from_repo=source)
+    if "digest" in query:
+        return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=_digest(query["digest"]))
+    return Route(Kind.UPLOAD_START, repo)
+
+
+def _kind(section: str, method: str) -> Kind:
+    kind = _METHODS[section].get(method)
+    if kind is None:
+        raise method_not_allowed()
+    return kind
+
+
+def _only(method: str, allowed: str) -> None:
+    if method != allowed:
+        raise method_not_allowed()
+
+
+def _repository(name: str) -> str:
+    if not is_repository(name):
+        raise RegistryError(ErrorCode.NAME_INVALID)
+    return name
+
+
+def _digest(value: str) -> str:
+    if not is_digest(value):
+        raise badly_formed_digest()
+    return value
+
+
+def _n(query: Mapping[str, str]) -> int | None:
+    raw = query.get("n")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise RegistryError(ErrorCode.UNKNOWN, "query parameter n is not a valid integer", status=400)
+    return int(raw)

@@ -1,0 +1,92 @@
+"""The socket: a pytest-httpserver ``HTTPServer`` whose unmatched requests the registry answers.
+
+The user's own expectations (``expect_request``, ``expect_oneshot_request``, ``expect_ordered_request``) win; every
+request none of them matches goes to the :class:`~pytest_ociregistry.api.RegistryApp`. Registry requests are not
+buffered or kept in ``log`` (a 1 GiB push stays out of memory); only requests the user's handlers serve are.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from ssl import SSLContext
+
+from pytest_httpserver import HTTPServer
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from .api import RegistryApp
+from .handler import KeepAliveRequestHandler
+
+
+class RegistryServer(HTTPServer):
+    """A threaded, keep-alive HTTP server on ``host`` (127.0.0.1) and a free port, serving ``app``."""
+
+    def __init__(
+        self,
+        app: RegistryApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: SSLContext | None = None,
+    ) -> None:
+        self.bind_host = host
+        super().__init__(host, port, ssl_context, threaded=True)
+        self.app = app
+
+    # pytest-httpserver keeps its bind address in ``host``; here ``host`` is what an image reference starts with.
+    @property  # type: ignore[override]
+    def host(self) -> str:
+        """``host:port`` once serving (``127.0.0.1:40123``), as in ``f"{registry.host}/foo:latest"``."""
+        return f"{self.format_host(self.bind_host)}:{self.port}" if self.server is not None else self.bind_host
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self.bind_host = value
+
+    @property
+    def url(self) -> str:
+        """The base URL, without a trailing slash: ``http://127.0.0.1:40123``."""
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.format_host(self.bind_host)}:{self.port}"
+
+    def url_for(self, suffix: str) -> str:
+        """The URL of a path on this server."""
+        return self.url + (suffix if suffix.startswith("/") else "/" + suffix)
+
+    def start(self) -> None:
+        """Start serving in a daemon thread (pytest-httpserver's start, with the keep-alive handler)."""
+        self.server = make_server(
+            self.bind_host,
+            self.port,
+            Request.application(self.application),  # type: ignore[arg-type]
+            threaded=True,
+            request_handler=KeepAliveRequestHandler,
+            ssl_context=self.ssl_context,
+        )
+        self.server.daemon_threads = True
+        self.port = self.server.port
+        self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
+        self.server_thread.start()
+
+    def application(self, request: Request) -> Response:
+        """Route a request to the user's handlers when one of them would serve it, else to the registry."""
+        if self._user_handler_wanted(request):
+            return super().application(request)
+        if "_cached_data" in vars(request):  # a user's body matcher read the body: hand the registry a fresh copy
+            request = _replay(request)
+        return self.app.handle(request)
+
+    def _user_handler_wanted(self, request: Request) -> bool:
+        if self.permanently_failed or getattr(self, "_readiness_check_pending", False):
+            return True
+        if self.ordered_handlers:
+            return self.ordered_handlers[0].matcher.match(request)
+        return bool(self.oneshot_handlers.match(request) or self.handlers.match(request))
+
+
+def _replay(request: Request) -> Request:
+    data = request.get_data()
+    environ = dict(request.environ)
+    environ.pop("wsgi.input_terminated", None)
+    environ.update({"wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))})
+    return Request(environ)

@@ -1,0 +1,390 @@
+"""The in-memory store: repositories of blobs, manifests, tags and open uploads. Thread-safe; knows nothing of HTTP.
+
+Every method either returns domain values or raises :class:`~pytest_ociregistry.errors.RegistryError`. Content is
+only ever stored under a digest it matches. Request bodies come in as iterables of byte chunks, so a large blob is
+hashed as it arrives and held once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import ErrorCode, RegistryError
+from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect, media_type_of
+from .names import algorithm_of, digest_of, is_tag, new_hash
+from .options import Options
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A stored blob. ``data`` is never changed once stored."""
+
+    digest: str
+    data: bytes | bytearray
+    media_type: str = OCTET_STREAM
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A stored manifest: the exact bytes pushed and the Content-Type they were pushed with."""
+
+    digest: str
+    data: bytes
+    media_type: str
+    info: ManifestInfo = field(default_factory=ManifestInfo)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def descriptor(self) -> Descriptor:
+        """This manifest as a referrers-list entry."""
+        return Descriptor(
+            media_type_of(self.media_type),
+            self.digest,
+            self.size,
+            annotations=self.info.annotations,
+            artifact_type=self.info.artifact_type,
+        )
+
+
+class _Buffer:
+    """Bytes received so far, hashed (sha256) as they arrive."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self._sha256 = new_hash("sha256")
+
+    def write(
+        self, chunks: Iterable[bytes], start: int | None = None, length: int | None = None, *, append: bool = True
+    ) -> None:
+        """Append ``chunks`` at ``start`` (the current end when None); all or nothing.
+
+        ``length`` is the number of bytes the client announced: receiving another count rolls back and raises.
+        Without ``append``, data without a ``start`` is refused once the buffer holds some.
+        """
+        if start is not None and start != len(self.data):
+            raise RegistryError(
+                ErrorCode.RANGE_INVALID,
+                f"cannot copy blob data: invalid offset {start} in resumed upload (actual offset {len(self.data)}): "
+                "range invalid: invalid content range",
+            )
+        mark = len(self.data)
+        try:
+            for chunk in chunks:
+                if chunk and start is None and mark and not append:
+                    raise RegistryError(
+                        ErrorCode.BLOB_UPLOAD_INVALID, "a chunk after the first needs a Content-Range", status=400
+                    )
+                self.data += chunk
+                self._sha256.update(chunk)
+        except BaseException:
+            self._truncate(mark)
+            raise
+        if length is not None and len(self.data) - mark != length:
+            received = len(self.data) - mark
+            self._truncate(mark)
+            raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
+
+    def digest(self, algorithm: str) -> str:
+        if algorithm == "sha256":
+            return f"sha256:{self._sha256.hexdigest()}"
+        return digest_of(bytes(self.data), algorithm)
+
+    def _truncate(self, size: int) -> None:
+        del self.data[size:]
+        self._sha256 = new_hash("sha256")
+        self._sha256.update(self.data)
+
+
+class Upload:
+    """An open blob upload session."""
+
+    def __init__(self, upload_id: str) -> None:
+        self.id = upload_id
+        self.buffer = _Buffer()
+        self.lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self.buffer.data)
+
+
+class Repository:
+    """One repository's content. Guarded by the store's lock."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, Blob] = {}
+        self.manifests: dict[str, Manifest] = {}
+        self.tags: dict[str, str] = {}
+        self.sorted_tags: list[str] = []
+        self.uploads: dict[str, Upload] = {}
+
+    def set_tag(self, tag: str, digest: str) -> None:
+        if tag not in self.tags:
+            bisect.insort(self.sorted_tags, tag)
+        self.tags[tag] = digest
+
+    def remove_tag(self, tag: str) -> None:
+        del self.tags[tag]
+        del self.sorted_tags[bisect.bisect_left(self.sorted_tags, tag)]
+
+
+def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], bool]:
+    """One page of a sorted list: at most ``n`` items after ``last`` (exclusive), and whether more follow."""
+    start = bisect.bisect_right(items, last) if last else 0
+    if n is None:
+        return items[start:], False
+    return items[start : start + n], start + n < len(items)
+
+
+class Store:
+    """The registry's content, in memory. ``options`` is read on each call, so it can change between tests."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._lock = threading.RLock()
+        self._repos: dict[str, Repository] = {}
+        self._sorted_repos: list[str] = []
+
+    def reset(self) -> None:
+        """Forget all content."""
+        with self._lock:
+            self._repos = {}
+            self._sorted_repos = []
+
+    # Repositories -------------------------------------------------------------------------------------------------
+
+    def _repo(self, name: str) -> Repository:
+        repo = self._repos.get(name)
+        if repo is None:
+            raise RegistryError(ErrorCode.NAME_UNKNOWN)
+        return repo
+
+    def _make_repo(self, name: str) -> Repository:
+        repo = self._repos.get(name)
+        if repo is None:
+            repo = self._repos[name] = Repository()
+            bisect.insort(self._sorted_repos, name)
+        return repo
+
+    def has_repository(self, name: str) -> bool:
+        """Whether ``name`` exists."""
+        return name in self._repos
+
+    def repositories(self, n: int | None = None, last: str | None = None) -> tuple[list[str], bool]:
+        """Repository names in order, a page at a time (see :func:`page`)."""
+        with self._lock:
+            return page(self._sorted_repos, n, last)
+
+    def tags(self, name: str, n: int | None = None, last: str | None = None) -> tuple[list[str], bool]:
+        """A repository's tags in order, a page at a time (see :func:`page`)."""
+        with self._lock:
+            return page(self._repo(name).sorted_tags, n, last)
+
+    # Blobs --------------------------------------------------------------------------------------------------------
+
+    def get_blob(self, name: str, digest: str) -> Blob:
+        """A blob of a repository: ``NAME_UNKNOWN`` or ``BLOB_UNKNOWN`` when absent."""
+        with self._lock:
+            blob = self._repo(name).blobs.get(digest)
+        if blob is None:
+            raise RegistryError(ErrorCode.BLOB_UNKNOWN)
+        return blob
+
+    def put_blob(self, name: str, chunks: Iterable[bytes], digest: str, length: int | None = None) -> Blob:
+        """Store the content of ``chunks`` under ``digest`` (a monolithic upload), if it matches."""
+        buffer = _Buffer()
+        buffer.write(chunks, length=length)
+        return self._commit(name, buffer, digest)
+
+    def _commit(self, name: str, buffer: _Buffer, digest: str, upload_id: str | None = None) -> Blob:
+        if buffer.digest(algorithm_of(digest)) != digest:
+            raise RegistryError(ErrorCode.DIGEST_INVALID)
+        with self._lock:
+            repo = self._make_repo(name)
+            blob = repo.blobs.get(digest)
+            if blob is None:
+                blob = repo.blobs[digest] = Blob(digest, buffer.data)
+            if upload_id is not None:
+                repo.uploads.pop(upload_id, None)
+        return blob
+
+    def mount_blob(self, name: str, from_name: str, digest: str) -> Blob | None:
+        """Link a blob of ``from_name`` into ``name``; None when the source has no such blob."""
+        with self._lock:
+            source = self._repos.get(from_name)
+            blob = source.blobs.get(digest) if source else None
+            if blob is not None:
+                self._make_repo(name).blobs.setdefault(digest, blob)
+        return blob
+
+    def delete_blob(self, name: str, digest: str) -> None:
+        """Remove a blob from a repository (other repositories keep theirs)."""
+        with self._lock:
+            repo = self._repo(name)
+            if self.options.immutable_tags and any(
+                digest in m.info.blobs for m in self._tagged_manifests(repo)
+            ):
+                raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: blob is in use")
+            if repo.blobs.pop(digest, None) is None:
+                raise RegistryError(ErrorCode.BLOB_UNKNOWN)
+
+    # Uploads ------------------------------------------------------------------------------------------------------
+
+    def start_upload(self, name: str, upload_id: str | None = None) -> Upload:
+        """Open an upload session in a repository (creating the repository, as the reference does)."""
+        with self._lock:
+            repo = self._make_repo(name)
+            upload_id = upload_id or secrets.token_urlsafe(24)
+            upload = repo.uploads.get(upload_id)
+            if upload is None:
+                upload = repo.uploads[upload_id] = Upload(upload_id)
+            return upload
+
+    def get_upload(self, name: str, upload_id: str, *, create: bool = False) -> Upload:
+        """An open upload. With ``create`` (the reference's leniency) an unknown id opens that upload."""
+        with self._lock:
+            repo = self._repos.get(name)
+            upload = repo.uploads.get(upload_id) if repo else None
+            if upload is None and create:
+                return self.start_upload(name, upload_id)
+        if upload is None:
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+        return upload
+
+    def write_upload(
+        self, name: str, upload_id: str, chunks: Iterable[bytes], start: int | None = None, length: int | None = None
+    ) -> int:
+        """Append a chunk to an upload; returns the upload's new size."""
+        upload = self.get_upload(name, upload_id, create=not self.options.strict_uploads)
+        with upload.lock:
+            upload.buffer.write(chunks, start, length, append=not self.options.strict_uploads)
+            return upload.size
+
+    def commit_upload(
+        self,
+        name: str,
+        upload_id: str,
+        digest: str,
+        chunks: Iterable[bytes] = (),
+        start: int | None = None,
+        length: int | None = None,
+    ) -> Blob:
+        """Append a final chunk and store the upload's content under ``digest``, if it matches.
+
+        On a mismatch the final chunk is rolled back and the upload stays open.
+        """
+        upload = self.get_upload(name, upload_id, create=not self.options.strict_uploads)
+        with upload.lock:
+            mark = upload.size
+            if length != 0 or start is not None:
+                upload.buffer.write(chunks, start, length, append=not self.options.strict_uploads)
+            try:
+                return self._commit(name, upload.buffer, digest, upload_id)
+            except RegistryError:
+                upload.buffer._truncate(mark)
+                raise
+
+    def cancel_upload(self, name: str, upload_id: str) -> None:
+        """Abandon an upload and its data."""
+        with self._lock:
+            repo = self._repos.get(name)
+            if repo is None or repo.uploads.pop(upload_id, None) is None:
+                raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+
+    # Manifests ----------------------------------------------------------------------------------------------------
+
+    def put_manifest(self, name: str, reference: str, data: bytes, content_type: str | None = None) -> Manifest:
+        """Store a manifest under its digest, and under ``reference`` when that is a tag."""
+        options = self.options
+        media_type = content_type or OCTET_STREAM
+        if options.max_manifest_size is not None and len(data) > options.max_manifest_size:
+            raise RegistryError(
+                ErrorCode.SIZE_INVALID,
+                f"manifest too large ({len(data)} bytes, max {options.max_manifest_size})",
+                status=413,
+            )
+        tag = reference if is_tag(reference) else None
+        digest = digest_of(data, "sha256" if tag else algorithm_of(reference))
+        if tag is None and digest != reference:
+            raise RegistryError(ErrorCode.DIGEST_INVALID)
+        info = inspect(data, media_type, strict=options.validate_manifests)
+        manifest = Manifest(digest, bytes(data), media_type, info)
+        with self._lock:
+            repo = self._repos.get(name) or Repository()
+            if options.check_references:
+                self._check_references(repo, info)
+            if tag and options.immutable_tags and tag in repo.tags:
+                existing = repo.manifests.get(repo.tags[tag])
+                if existing is None or existing.digest != digest or existing.media_type != media_type:
+                    raise RegistryError(
+                        ErrorCode.DENIED, "requested access to the resource is denied: cannot overwrite tag"
+                    )
+            repo = self._make_repo(name)
+            repo.manifests[digest] = manifest
+            if tag:
+                repo.set_tag(tag, digest)
+        return manifest
+
+    @staticmethod
+    def _check_references(repo: Repository, info: ManifestInfo) -> None:
+        for digest in info.blobs:
+            if digest not in repo.blobs:
+                raise RegistryError(ErrorCode.MANIFEST_BLOB_UNKNOWN, f"blob {digest} not found")
+        for digest in info.children:
+            if digest not in repo.manifests:
+                raise RegistryError(ErrorCode.MANIFEST_BLOB_UNKNOWN, f"manifest {digest} not found")
+
+    def get_manifest(self, name: str, reference: str) -> Manifest:
+        """A manifest by tag or digest."""
+        with self._lock:
+            repo = self._repo(name)
+            manifest = repo.manifests.get(repo.tags.get(reference, reference))
+        if manifest is None:
+            raise RegistryError(ErrorCode.MANIFEST_UNKNOWN)
+        return manifest
+
+    def delete_manifest(self, name: str, reference: str) -> None:
+        """Delete a tag, or a manifest by digest (and, with ``untag_on_delete``, the tags that point at it)."""
+        immutable = self.options.immutable_tags
+        with self._lock:
+            repo = self._repo(name)
+            if is_tag(reference):
+                if reference not in repo.tags:
+                    raise RegistryError(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown to registry: tag does not exist")
+                if immutable:
+                    raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: tag is immutable")
+                repo.remove_tag(reference)
+                return
+            if reference not in repo.manifests:
+                raise RegistryError(ErrorCode.MANIFEST_UNKNOWN)
+            tags = [t for t, d in repo.tags.items() if d == reference]
+            if immutable and tags:
+                raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: manifest is tagged")
+            del repo.manifests[reference]
+            if self.options.untag_on_delete:
+                for t in tags:
+                    repo.remove_tag(t)
+
+    def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
+        """The manifests of a repository whose subject is ``digest``, sorted by digest, optionally filtered."""
+        with self._lock:
+            found = [m for m in self._repo(name).manifests.values() if m.info.subject == digest]
+        return [
+            m.descriptor()
+            for m in sorted(found, key=lambda m: m.digest)
+            if artifact_type is None or m.info.artifact_type == artifact_type
+        ]
+
+    @staticmethod
+    def _tagged_manifests(repo: Repository) -> list[Manifest]:
+        return [repo.manifests[d] for d in set(repo.tags.values()) if d in repo.manifests]
