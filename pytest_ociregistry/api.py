@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import Range
 from werkzeug.http import parse_range_header
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
 from .errors import ErrorCode, RegistryError
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 1 << 20
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
+
+
+
+class Response(BaseResponse):
+    """A response with no Content-Type unless one is set (an empty 202 is not ``text/plain``)."""
+
+    default_mimetype = None
+
 
 Handler = Callable[[Request, Route], Response]
 

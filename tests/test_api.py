@@ -1,0 +1,303 @@
+"""The HTTP API as a plain WSGI app (no socket): what the spec asks beyond the reference table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug.test import Client, TestResponse
+
+from pytest_ociregistry import Options, RegistryApp, RegistryError, Store
+from pytest_ociregistry.names import digest_of
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store()
+
+
+@pytest.fixture
+def client(store: Store) -> Client:
+    return Client(RegistryApp(store))
+
+
+def error(response: TestResponse) -> tuple[int, str]:
+    body = json.loads(response.data)
+    assert list(body) == ["errors"] and len(body["errors"]) == 1
+    return response.status_code, body["errors"][0]["code"]
+
+
+def push_blob(client: Client, repo: str, data: bytes) -> str:
+    digest = digest_of(data)
+    r = client.post(f"/v2/{repo}/blobs/uploads/?digest={digest}", data=data)
+    assert r.status_code == 201, r.data
+    return digest
+
+
+def image_manifest(config: str, layers: list[str], subject: str | None = None, **extra: object) -> bytes:
+    doc: dict[str, object] = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": 1} for d in layers],
+        **extra,
+    }
+    if subject:
+        doc["subject"] = {"mediaType": OCI_MANIFEST, "digest": subject, "size": 1}
+    return json.dumps(doc).encode()
+
+
+def push_image(client: Client, repo: str, tag: str, **extra: object) -> tuple[str, bytes]:
+    config = push_blob(client, repo, b"{}")
+    layer = push_blob(client, repo, f"layer {tag}".encode())
+    body = image_manifest(config, [layer], **extra)  # type: ignore[arg-type]
+    r = client.put(f"/v2/{repo}/manifests/{tag}", data=body, headers={"Content-Type": OCI_MANIFEST})
+    assert r.status_code == 201, r.data
+    return r.headers["Docker-Content-Digest"], body
+
+
+class TestUploads:
+    def test_post_then_put_with_body(self, client: Client, store: Store) -> None:
+        r = client.post("/v2/a/b/blobs/uploads/")
+        assert r.status_code == 202 and r.headers["Range"] == "0-0" and r.data == b""
+        location = r.headers["Location"]
+        assert location.startswith("/v2/a/b/blobs/uploads/")
+        r = client.put(f"{location}?digest={digest_of(b'data')}", data=b"data")
+        assert r.status_code == 201
+        assert r.headers["Location"] == f"/v2/a/b/blobs/{digest_of(b'data')}"
+        assert store.get_blob("a/b", digest_of(b"data")).data == b"data"
+        assert error(client.get(location)) == (404, "BLOB_UPLOAD_UNKNOWN")  # the session is over
+
+    def test_chunks_status_and_percent_encoded_digest(self, client: Client) -> None:
+        location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+        r = client.patch(location, data=b"hello ", headers={"Content-Range": "0-5"})
+        assert (r.status_code, r.headers["Range"]) == (202, "0-5")
+        r = client.patch(r.headers["Location"], data=b"world")  # no Content-Range: appended
+        assert (r.status_code, r.headers["Range"]) == (202, "0-10")
+        status = client.get(location)
+        assert (status.status_code, status.headers["Range"], status.headers["Location"]) == (204, "0-10", location)
+        digest = digest_of(b"hello world").replace(":", "%3A")
+        assert client.put(f"{location}?digest={digest}").status_code == 201
+        assert client.get(f"/v2/foo/blobs/{digest_of(b'hello world')}").data == b"hello world"
+
+    def test_digest_mismatch_stores_nothing_and_keeps_the_upload(self, client: Client, store: Store) -> None:
+        location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+        client.patch(location, data=b"abc", headers={"Content-Range": "0-2"})
+        r = client.put(f"{location}?digest={digest_of(b'abcY')}", data=b"X")
+        assert error(r) == (400, "DIGEST_INVALID")
+        assert client.get(location).headers["Range"] == "0-2"  # the final chunk was rolled back
+        with pytest.raises(RegistryError, match="BLOB_UNKNOWN"):
+            store.get_blob("foo", digest_of(b"abcX"))
+        assert client.put(f"{location}?digest={digest_of(b'abcd')}", data=b"d").status_code == 201
+
+    def test_single_post_digest_mismatch(self, client: Client) -> None:
+        assert error(client.post(f"/v2/foo/blobs/uploads/?digest={digest_of(b'x')}", data=b"y")) == (
+            400,
+            "DIGEST_INVALID",
+        )
+
+    def test_content_range_disagrees_with_length(self, client: Client) -> None:
+        location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+        r = client.patch(location, data=b"abc", headers={"Content-Range": "0-5"})
+        assert error(r) == (400, "UNSUPPORTED")
+        assert json.loads(r.data)["errors"][0]["message"] == "Content-Range implies a length of 6 but Content-Length is 3"
+
+    def test_cancel(self, client: Client) -> None:
+        location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+        assert client.delete(location).status_code == 204
+        assert error(client.get(location)) == (404, "BLOB_UPLOAD_UNKNOWN")
+        assert error(client.delete(location)) == (404, "BLOB_UPLOAD_UNKNOWN")
+
+    def test_unknown_upload_status(self, client: Client) -> None:
+        assert error(client.get("/v2/foo/blobs/uploads/nope")) == (404, "BLOB_UPLOAD_UNKNOWN")
+
+    def test_mount(self, client: Client, store: Store) -> None:
+        digest = push_blob(client, "src", b"shared")
+        r = client.post(f"/v2/dst/blobs/uploads/?mount={digest}&from=src")
+        assert (r.status_code, r.headers["Location"], r.headers["Docker-Content-Digest"]) == (
+            201,
+            f"/v2/dst/blobs/{digest}",
+            digest,
+        )
+        assert store.get_blob("dst", digest).data == b"shared"
+
+    def test_mount_of_a_missing_blob_starts_an_upload(self, client: Client) -> None:
+        r = client.post(f"/v2/dst/blobs/uploads/?mount={digest_of(b'none')}&from=src")
+        assert r.status_code == 202 and "/v2/dst/blobs/uploads/" in r.headers["Location"]
+
+
+class TestBlobs:
+    def test_get_headers(self, client: Client) -> None:
+        digest = push_blob(client, "foo", b"content")
+        r = client.get(f"/v2/foo/blobs/{digest}")
+        assert r.data == b"content"
+        assert r.headers["Content-Length"] == "7"
+        assert r.headers["Content-Type"] == "application/octet-stream"
+        assert r.headers["Docker-Content-Digest"] == digest
+
+    def test_suffix_range(self, client: Client) -> None:
+        digest = push_blob(client, "foo", b"hello world")
+        r = client.get(f"/v2/foo/blobs/{digest}", headers={"Range": "bytes=-5"})
+        assert (r.status_code, r.data, r.headers["Content-Range"]) == (206, b"world", "bytes 6-10/11")
+
+    def test_range_at_the_end_is_unsatisfiable(self, client: Client) -> None:
+        digest = push_blob(client, "foo", b"hello world")
+        r = client.get(f"/v2/foo/blobs/{digest}", headers={"Range": "bytes=11-"})
+        assert error(r) == (416, "RANGE_INVALID") and r.headers["Content-Range"] == "bytes */11"
+
+    def test_unknown_blob_in_known_repository(self, client: Client) -> None:
+        push_blob(client, "foo", b"x")
+        assert error(client.get(f"/v2/foo/blobs/{digest_of(b'y')}")) == (404, "BLOB_UNKNOWN")
+
+    def test_blobs_are_per_repository(self, client: Client) -> None:
+        digest = push_blob(client, "foo", b"x")
+        push_blob(client, "bar", b"y")
+        assert error(client.get(f"/v2/bar/blobs/{digest}")) == (404, "BLOB_UNKNOWN")
+
+    def test_delete(self, client: Client) -> None:
+        digest = push_blob(client, "foo", b"x")
+        assert client.delete(f"/v2/foo/blobs/{digest}").status_code == 202
+        assert error(client.get(f"/v2/foo/blobs/{digest}")) == (404, "BLOB_UNKNOWN")
+        assert error(client.delete(f"/v2/foo/blobs/{digest}")) == (404, "BLOB_UNKNOWN")
+
+    def test_sha512(self, client: Client) -> None:
+        digest = digest_of(b"x", "sha512")
+        assert client.post(f"/v2/foo/blobs/uploads/?digest={digest}", data=b"x").status_code == 201
+        assert client.get(f"/v2/foo/blobs/{digest}").data == b"x"
+
+
+class TestManifests:
+    def test_put_get_head_exact(self, client: Client) -> None:
+        digest, body = push_image(client, "foo", "v1")
+        for ref in ("v1", digest):
+            r = client.get(f"/v2/foo/manifests/{ref}")
+            assert r.data == body
+            assert r.headers["Content-Type"] == OCI_MANIFEST
+            assert r.headers["Docker-Content-Digest"] == digest
+            assert r.headers["Content-Length"] == str(len(body))
+            h = client.head(f"/v2/foo/manifests/{ref}")
+            assert h.data == b"" and h.headers["Content-Length"] == str(len(body))
+
+    def test_put_location(self, client: Client) -> None:
+        config = push_blob(client, "foo", b"{}")
+        body = image_manifest(config, [])
+        r = client.put("/v2/foo/manifests/v1", data=body, headers={"Content-Type": OCI_MANIFEST})
+        assert r.headers["Location"] == f"/v2/foo/manifests/{digest_of(body)}"
+        assert "OCI-Subject" not in r.headers
+
+    def test_put_by_wrong_digest(self, client: Client) -> None:
+        r = client.put(f"/v2/foo/manifests/{digest_of(b'other')}", data=b"foo")
+        assert error(r) == (400, "DIGEST_INVALID")
+
+    def test_missing_blob(self, client: Client) -> None:
+        body = image_manifest(digest_of(b"{}"), [])
+        r = client.put("/v2/foo/manifests/v1", data=body, headers={"Content-Type": OCI_MANIFEST})
+        assert error(r) == (404, "MANIFEST_BLOB_UNKNOWN")
+        assert error(client.get("/v2/foo/manifests/v1")) == (404, "NAME_UNKNOWN")
+
+    def test_invalid_json(self, client: Client) -> None:
+        r = client.put("/v2/foo/manifests/v1", data=b"{not json", headers={"Content-Type": OCI_MANIFEST})
+        assert error(r) == (400, "MANIFEST_INVALID")
+
+    def test_delete_by_digest_removes_its_tags(self, client: Client) -> None:
+        digest, _ = push_image(client, "foo", "v1")
+        client.put("/v2/foo/manifests/v2", data=client.get(f"/v2/foo/manifests/{digest}").data,
+                   headers={"Content-Type": OCI_MANIFEST})
+        assert client.delete(f"/v2/foo/manifests/{digest}").status_code == 202
+        assert error(client.get("/v2/foo/manifests/v1")) == (404, "MANIFEST_UNKNOWN")
+        assert json.loads(client.get("/v2/foo/tags/list").data) == {"name": "foo", "tags": []}
+
+    def test_delete_tag_keeps_the_manifest(self, client: Client) -> None:
+        digest, body = push_image(client, "foo", "v1")
+        assert client.delete("/v2/foo/manifests/v1").status_code == 202
+        assert client.get(f"/v2/foo/manifests/{digest}").data == body
+
+    def test_invalid_names(self, client: Client) -> None:
+        assert error(client.get("/v2/Foo/manifests/v1")) == (400, "NAME_INVALID")
+        assert error(client.get(f"/v2/{'a' * 256}/manifests/v1")) == (400, "NAME_INVALID")
+        assert error(client.get("/v2/foo/manifests/-bad")) == (404, "UNKNOWN")
+
+
+class TestListing:
+    def test_tags_pagination_with_link(self, client: Client) -> None:
+        digest, body = push_image(client, "foo", "a")
+        for tag in ("c", "b", "d"):
+            client.put(f"/v2/foo/manifests/{tag}", data=body, headers={"Content-Type": OCI_MANIFEST})
+        r = client.get("/v2/foo/tags/list?n=2")
+        assert json.loads(r.data) == {"name": "foo", "tags": ["a", "b"]}
+        assert r.headers["Link"] == '</v2/foo/tags/list?last=b&n=2>;rel="next"'
+        assert r.headers["Content-Type"] == "application/json"
+        r = client.get("/v2/foo/tags/list?last=b&n=2")
+        assert json.loads(r.data)["tags"] == ["c", "d"] and "Link" not in r.headers
+
+    def test_n_zero_and_bad_n(self, client: Client) -> None:
+        push_image(client, "foo", "a")
+        r = client.get("/v2/foo/tags/list?n=0")
+        assert r.data == b'{"name":"foo","tags":[]}' and "Link" not in r.headers
+        assert error(client.get("/v2/foo/tags/list?n=x")) == (400, "UNKNOWN")
+
+    def test_catalog(self, client: Client) -> None:
+        assert client.get("/v2/_catalog").data == b'{"repositories":[]}'
+        for repo in ("b/x", "a", "c"):
+            push_blob(client, repo, b"x")
+        r = client.get("/v2/_catalog?n=2")
+        assert r.data == b'{"repositories":["a","b/x"]}'
+        assert r.headers["Link"] == '</v2/_catalog?last=b%2Fx&n=2>;rel="next"'
+
+
+class TestReferrers:
+    def test_listed_with_artifact_type_and_filter(self, client: Client) -> None:
+        subject, _ = push_image(client, "foo", "v1")
+        config = push_blob(client, "foo", b"{}")
+        sig = image_manifest(config, [], subject=subject, artifactType="application/x-sig",
+                             annotations={"k": "v"})
+        r = client.put("/v2/foo/manifests/sig", data=sig, headers={"Content-Type": OCI_MANIFEST})
+        assert r.headers["OCI-Subject"] == subject
+        sbom = image_manifest(config, [], subject=subject)
+        client.put("/v2/foo/manifests/sbom", data=sbom, headers={"Content-Type": OCI_MANIFEST})
+        r = client.get(f"/v2/foo/referrers/{subject}")
+        assert r.headers["Content-Type"] == OCI_INDEX
+        listed = json.loads(r.data)["manifests"]
+        expected = sorted(
+            [
+                {"mediaType": OCI_MANIFEST, "digest": digest_of(sig), "size": len(sig), "annotations": {"k": "v"},
+                 "artifactType": "application/x-sig"},
+                {"mediaType": OCI_MANIFEST, "digest": digest_of(sbom), "size": len(sbom),
+                 "artifactType": "application/vnd.oci.image.config.v1+json"},
+            ],
+            key=lambda d: d["digest"],
+        )
+        assert listed == expected
+        r = client.get(f"/v2/foo/referrers/{subject}?artifactType=application/x-sig")
+        assert r.headers["OCI-Filters-Applied"] == "artifactType"
+        assert [d["digest"] for d in json.loads(r.data)["manifests"]] == [digest_of(sig)]
+
+    def test_dangling_subject_is_accepted(self, client: Client) -> None:
+        config = push_blob(client, "foo", b"{}")
+        body = image_manifest(config, [], subject=digest_of(b"absent"))
+        r = client.put("/v2/foo/manifests/x", data=body, headers={"Content-Type": OCI_MANIFEST})
+        assert r.status_code == 201
+        listed = json.loads(client.get(f"/v2/foo/referrers/{digest_of(b'absent')}").data)["manifests"]
+        assert [d["digest"] for d in listed] == [digest_of(body)]
+
+
+def test_a_bug_answers_an_oci_error_not_a_traceback(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(store, "get_blob", broken)
+    r = Client(RegistryApp(store)).get(f"/v2/foo/blobs/{digest_of(b'x')}")
+    assert r.status_code == 500
+    assert r.data == b'{"errors":[{"code":"UNKNOWN","message":"internal server error"}]}'
+
+
+def test_options_are_read_per_request(store: Store, client: Client) -> None:
+    store.options = Options(delete_enabled=False)
+    r = client.delete(f"/v2/foo/blobs/{digest_of(b'x')}")
+    assert (r.status_code, r.data) == (
+        405,
+        b'{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}',
+    )
