@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 import threading
@@ -14,10 +13,6 @@ from .options import PRESETS, Options
 from .registry import OCIRegistry
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _flag_name(field: dataclasses.Field[object]) -> str:
-    return "--" + field.name.replace("_", "-")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_options(args: argparse.Namespace) -> Options:
     """The options named on the command line, over the chosen preset."""
     options = PRESETS[args.preset]
-    changes: dict[str, object] = {}
+    changes: dict[str, str] = {}
     if args.no_delete:
-        changes["delete_enabled"] = False
+        changes["delete_enabled"] = "false"
     for item in args.option:
         name, sep, value = item.partition("=")
         if not sep:

@@ -68,6 +68,10 @@ class RegistryServer(HTTPServer):
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
         self.server_thread.start()
 
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.05)  # stop() returns within 50 ms, not 500
+
     def application(self, request: Request) -> Response:
         """Route a request to the user's handlers when one of them would serve it, else to the registry."""
         if self._user_handler_wanted(request):

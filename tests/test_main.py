@@ -1,0 +1,69 @@
+"""``python -m pytest_ociregistry``: prints its URL first, serves, exits 0 on SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from pytest_ociregistry.__main__ import build_parser, parse_options
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serves_until_signalled(sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest_ociregistry", "--preset", "spec", "--no-delete"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{url}/v2/", timeout=10) as response:
+            assert response.status == 200
+        request = urllib.request.Request(f"{url}/v2/foo/manifests/latest", method="DELETE")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=10)
+        assert info.value.code == 405  # --no-delete
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_warns_when_listening_beyond_loopback() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest_ociregistry", "--host", "0.0.0.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert "warning: listening on 0.0.0.0" in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_options_from_the_command_line() -> None:
+    args = build_parser().parse_args(["--preset", "spec", "--option", "max_page_size=7", "--option", "warnings=a,b"])
+    options = parse_options(args)
+    assert (options.max_page_size, options.warnings, options.strict_uploads) == (7, ("a", "b"), True)
+
+
+def test_a_bad_option_exits_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_ociregistry", "--option", "nope=1"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "unknown oci_registry option(s): nope" in result.stderr

@@ -1,0 +1,154 @@
+"""The socket: keep-alive, chunked bodies, unread bodies, garbage, and the user's expectations taking precedence."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry.names import digest_of
+
+
+def connect(registry: OCIRegistry) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection(registry.host, timeout=10)
+
+
+def test_url_and_host(oci_registry: OCIRegistry) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", oci_registry.url)
+    assert oci_registry.host == oci_registry.url.removeprefix("http://")
+    assert oci_registry.url_for("/v2/") == oci_registry.url + "/v2/"
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(oci_registry: OCIRegistry) -> None:
+    digest = oci_registry.push_blob("foo", b"x" * 1000)
+    conn = connect(oci_registry)
+    conn.request("GET", "/v2/")
+    first = conn.getresponse()
+    first.read()
+    sock = conn.sock
+    for _ in range(20):
+        conn.request("GET", f"/v2/foo/blobs/{digest}")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"x" * 1000)
+        assert response.getheader("Connection") is None
+    assert conn.sock is sock  # never reconnected
+
+
+def test_chunked_request_body(oci_registry: OCIRegistry) -> None:
+    conn = connect(oci_registry)
+    data = b"chunk-" * 50_000
+
+    def body() -> Iterator[bytes]:
+        for i in range(0, len(data), 7000):
+            yield data[i : i + 7000]
+
+    conn.request("POST", f"/v2/foo/blobs/uploads/?digest={digest_of(data)}", body=body(), encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 201, response.read()
+    response.read()
+    assert oci_registry.store.get_blob("foo", digest_of(data)).data == data
+
+
+def test_an_unread_body_is_drained_and_the_connection_kept(oci_registry: OCIRegistry) -> None:
+    conn = connect(oci_registry)
+    conn.request("POST", "/v2/foo/blobs/uploads/", body=b"ignored body")  # an upload start reads no body
+    response = conn.getresponse()
+    assert response.status == 202
+    response.read()
+    sock = conn.sock
+    conn.request("GET", "/v2/")
+    response = conn.getresponse()
+    assert (response.status, response.read()) == (200, b"")
+    assert conn.sock is sock
+
+
+def test_head_has_a_length_and_no_body(oci_registry: OCIRegistry) -> None:
+    digest = oci_registry.push_blob("foo", b"12345")
+    conn = connect(oci_registry)
+    conn.request("HEAD", f"/v2/foo/blobs/{digest}")
+    response = conn.getresponse()
+    assert response.getheader("Content-Length") == "5" and response.read() == b""
+    conn.request("GET", "/v2/")  # the connection is still in step
+    assert conn.getresponse().status == 200
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        bytes.fromhex("160301020001") + b"\x00" * 200,  # the start of a TLS ClientHello, as skopeo sends first
+        b"\x00\xffnot http at all\r\n\r\n",
+        b"GET /v2/ HTTP/9.9\r\n\r\n",
+    ],
+)
+def test_garbage_does_not_kill_the_server(oci_registry: OCIRegistry, garbage: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", oci_registry.port), timeout=5) as raw:
+        raw.sendall(garbage)
+        raw.shutdown(socket.SHUT_WR)
+        while raw.recv(4096):
+            pass
+    conn = connect(oci_registry)
+    conn.request("GET", "/v2/")
+    assert conn.getresponse().status == 200
+
+
+class TestUserExpectations:
+    def test_a_permanent_handler_wins_and_the_rest_falls_through(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.expect_request("/v2/foo/manifests/latest").respond_with_data("nope", status=503)
+        oci_registry.push_manifest("foo", "other", b"{}")
+        conn = connect(oci_registry)
+        for _ in range(2):
+            conn.request("GET", "/v2/foo/manifests/latest")
+            response = conn.getresponse()
+            assert (response.status, response.read()) == (503, b"nope")
+        conn.request("GET", "/v2/foo/manifests/other")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"{}")
+        assert len(oci_registry.log) == 2  # only the user's handler's requests are logged there
+
+    def test_a_oneshot_handler_answers_once(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.expect_oneshot_request("/v2/", method="GET").respond_with_data("busy", status=429)
+        conn = connect(oci_registry)
+        conn.request("GET", "/v2/")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (429, b"busy")
+        conn.request("GET", "/v2/")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"")
+        oci_registry.check_assertions()
+
+    def test_registry_traffic_interleaves_with_ordered_handlers(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.expect_ordered_request("/v2/a/tags/list").respond_with_json({"name": "a", "tags": ["x"]})
+        oci_registry.expect_ordered_request("/v2/b/tags/list").respond_with_json({"name": "b", "tags": ["y"]})
+        conn = connect(oci_registry)
+        for path, status in [("/v2/a/tags/list", 200), ("/v2/", 200), ("/v2/b/tags/list", 200), ("/v2/a/tags/list", 404)]:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == status, path
+        oci_registry.check_assertions()
+
+    def test_a_body_matcher_that_misses_leaves_the_body_to_the_registry(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.expect_request("/v2/foo/manifests/latest", data="something else").respond_with_data("no")
+        conn = connect(oci_registry)
+        conn.request("PUT", "/v2/foo/manifests/latest", body=b"manifest bytes")
+        response = conn.getresponse()
+        assert response.status == 201, response.read()
+        assert oci_registry.store.get_manifest("foo", "latest").data == b"manifest bytes"
+
+    def test_a_failing_user_handler_answers_500(self, oci_registry: OCIRegistry) -> None:
+        def broken(request: object) -> None:
+            raise RuntimeError("user bug")
+
+        oci_registry.expect_request("/v2/boom").respond_with_handler(broken)
+        conn = connect(oci_registry)
+        conn.request("GET", "/v2/boom")
+        assert conn.getresponse().status == 500
+        with pytest.raises(RuntimeError, match="user bug"):
+            oci_registry.check_handler_errors()
+        conn = connect(oci_registry)
+        conn.request("GET", "/v2/")
+        assert conn.getresponse().status == 200
