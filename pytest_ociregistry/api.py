@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
+# Per-request facts the api leaves in the WSGI environ for the request log.
+ERROR_KEY = "ociregistry.error"
+IDENTITY_KEY = "ociregistry.identity"
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
 
 
@@ -89,16 +92,20 @@ class RegistryApp:
                     referrers_method_status=self.options.referrers_method_status,
                 )
             except RegistryError as e:
-                response = self.error_response(e)
+                response = self._error(request, e)
                 response.headers.setdefault(*API_VERSION)
             else:
                 response = self._handlers[route.kind](request, route)
         except RegistryError as e:
-            response = self.error_response(e)
+            response = self._error(request, e)
         except Exception:  # noqa: BLE001 - a bug must answer as an OCI error, never as a traceback
             log.exception("registry error on %s %s", request.method, request.path)
-            response = self.error_response(RegistryError(ErrorCode.UNKNOWN, "internal server error"))
+            response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
         return self._decorate(response)
+
+    def _error(self, request: Request, error: RegistryError) -> Response:
+        request.environ[ERROR_KEY] = error.code.name
+        return self.error_response(error)
 
     def error_response(self, error: RegistryError) -> Response:
         """An OCI error body with the error's status."""
@@ -303,8 +310,12 @@ class RegistryApp:
         if not self.options.referrers_enabled:
             raise RegistryError(ErrorCode.UNKNOWN, "referrers API has been disabled", status=404)
         filtering = self.options.referrers_filtering and route.artifact_type is not None
-        found = self.store.referrers(route.repo, route.digest, route.artifact_type if filtering else None)
-        manifests = [d.to_json() for d in found] if found or self.options.spec_referrers_list else None
+        spec = self.options.spec_referrers_list
+        if spec and not self.store.has_repository(route.repo):
+            found = []
+        else:
+            found = self.store.referrers(route.repo, route.digest, route.artifact_type if filtering else None)
+        manifests = [d.to_json() for d in found] if found or spec else None
         body = _json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})
         response = Response(body, 200, content_type=OCI_INDEX)
         if filtering:

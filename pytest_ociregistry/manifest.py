@@ -18,6 +18,11 @@ OCTET_STREAM = "application/octet-stream"
 IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 OCI_TYPES = frozenset({OCI_MANIFEST, OCI_INDEX})
+# Layers whose content a registry need not hold (the spec's non-distributable layers, Docker's foreign layers).
+NON_DISTRIBUTABLE_PREFIXES = (
+    "application/vnd.oci.image.layer.nondistributable.",
+    "application/vnd.docker.image.rootfs.foreign.",
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def inspect(data: bytes, content_type: str, *, strict: bool = False) -> Manifest
         descs = ([("config", config)] if config is not None else []) + [
             (f"layers[{i}]", d) for i, d in enumerate(_list(doc, "layers"))
         ]
-        blobs = tuple(_descriptor(d, where)["digest"] for where, d in descs)
+        checked = [_descriptor(d, where) for where, d in descs]
+        blobs = tuple(d["digest"] for d in checked if not d["mediaType"].startswith(NON_DISTRIBUTABLE_PREFIXES))
         children = ()
         artifact_type = doc.get("artifactType") or (config.get("mediaType") if isinstance(config, dict) else None)
     subject = doc.get("subject")

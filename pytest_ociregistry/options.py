@@ -76,7 +76,9 @@ class Options:
     The referrers list is ``null`` when empty unless ``spec_referrers_list`` is set."""
 
     spec_referrers_list: bool = False
-    """True: an empty referrers list is ``[]`` (the spec). Off, ``null`` as the reference table pins."""
+    """True: an empty referrers list is ``[]``, and a repository that does not exist has an empty list too (the
+    spec: a registry that supports referrers never answers them 404). Off, ``null`` and 404 ``NAME_UNKNOWN`` as the
+    reference table pins."""
 
     untag_on_delete: bool = True
     """True: deleting a manifest by digest removes the tags pointing at it (the spec, distribution). False: the tags

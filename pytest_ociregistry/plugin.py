@@ -1,9 +1,10 @@
-"""The pytest plugin: fixtures, options, markers. Registered through the ``pytest11`` entry point."""
+"""The pytest plugin: fixtures, options, markers and the failure report. Registered through ``pytest11``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from ssl import SSLContext
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,8 @@ from .options import PRESETS, Options
 from .registry import OCIRegistry
 
 MARKER = "oci_registry"
+REGISTRIES = pytest.StashKey[list[OCIRegistry]]()
+"""The registries a test used, for its failure report."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,17 +24,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="behaviour preset of the oci_registry fixture (default: the ini value, else 'reference')",
     )
+    group.addoption(
+        "--oci-registry-tls", action="store_true", default=None, help="serve the oci_registry fixture over HTTPS"
+    )
     parser.addini("oci_registry_preset", "behaviour preset of the oci_registry fixture", default="reference")
+    parser.addini("oci_registry_tls", "serve the oci_registry fixture over HTTPS", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(**options): options of the oci_registry fixture for this test, e.g. delete_enabled=False",
+        f"{MARKER}(tls=False, **options): options of the oci_registry fixture for this test, e.g. delete_enabled=False",
     )
     preset = config.getoption("--oci-registry-preset") or config.getini("oci_registry_preset")
     if preset not in PRESETS:
         raise pytest.UsageError(f"oci_registry_preset must be one of {', '.join(sorted(PRESETS))}, not {preset!r}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """On failure, add each used registry's requests to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for registry in item.stash.get(REGISTRIES, []):
+            report.sections.append((f"oci_registry requests ({registry.url})", registry.requests.format()))
+
+
+def _tls_default(config: pytest.Config) -> bool:
+    return bool(config.getoption("--oci-registry-tls") or config.getini("oci_registry_tls"))
+
+
+def _track(request: pytest.FixtureRequest, registry: OCIRegistry) -> None:
+    request.node.stash.setdefault(REGISTRIES, []).append(registry)
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +67,8 @@ def oci_registry_listen_address() -> tuple[str, int]:
 
 @pytest.fixture(scope="session")
 def oci_registry_ssl_context() -> SSLContext | None:
-    """The server's SSL context; None serves plain HTTP. Override to serve HTTPS."""
+    """The server's SSL context for ``oci_registry_server``; None serves plain HTTP. Override to bring your own
+    certificate (``tls=True`` makes one instead)."""
     return None
 
 
@@ -66,16 +92,51 @@ def oci_registry_server(
     registry.stop()
 
 
+@pytest.fixture(scope="session")
+def oci_registry_tls_server(
+    oci_registry_listen_address: tuple[str, int], oci_registry_options: Options
+) -> Iterator[OCIRegistry]:
+    """The session's HTTPS registry server, started the first time a test asks for ``tls=True``."""
+    registry = OCIRegistry(oci_registry_options, host=oci_registry_listen_address[0], tls=True)
+    registry.start()
+    yield registry
+    registry.stop()
+
+
 @pytest.fixture
-def oci_registry(oci_registry_server: OCIRegistry, request: pytest.FixtureRequest) -> OCIRegistry:
-    """An empty registry for this test, with the options of the nearest ``oci_registry`` marker."""
-    oci_registry_server.reset()
+def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> OCIRegistry:
+    """An empty registry for this test, with the options of the nearest ``oci_registry`` marker (``tls=True``
+    serves it over HTTPS)."""
     marker = request.node.get_closest_marker(MARKER)
-    if marker is not None:
-        if marker.args:
-            pytest.fail(f"the {MARKER} marker takes options by name only, got {marker.args!r}", pytrace=False)
-        try:
-            oci_registry_server.configure(**marker.kwargs)
-        except (TypeError, ValueError) as e:
-            pytest.fail(f"{MARKER} marker: {e}", pytrace=False)
-    return oci_registry_server
+    options = dict(marker.kwargs) if marker is not None else {}
+    if marker is not None and marker.args:
+        pytest.fail(f"the {MARKER} marker takes options by name only, got {marker.args!r}", pytrace=False)
+    tls = options.pop("tls", _tls_default(pytestconfig))
+    registry: OCIRegistry = request.getfixturevalue("oci_registry_tls_server" if tls else "oci_registry_server")
+    registry.reset()
+    try:
+        registry.configure(**options)
+    except (TypeError, ValueError) as e:
+        pytest.fail(f"{MARKER} marker: {e}", pytrace=False)
+    _track(request, registry)
+    return registry
+
+
+@pytest.fixture
+def make_oci_registry(
+    request: pytest.FixtureRequest, oci_registry_options: Options
+) -> Iterator[Callable[..., OCIRegistry]]:
+    """A factory for more registries in one test: ``make_oci_registry(tls=False, **options)`` starts one on a free
+    port; each is stopped after the test."""
+    made: list[OCIRegistry] = []
+
+    def make(*, tls: bool = False, **options: Any) -> OCIRegistry:
+        registry = OCIRegistry(oci_registry_options.replace(**options), tls=tls)
+        registry.start()
+        made.append(registry)
+        _track(request, registry)
+        return registry
+
+    yield make
+    for registry in made:
+        registry.stop()

@@ -1,27 +1,36 @@
-"""``OCIRegistry``: the object the ``oci_registry`` fixture gives a test. A running registry server plus the
-helpers that seed its store directly and look inside it."""
+"""``OCIRegistry``: the object the ``oci_registry`` fixture gives a test. A running registry server, the helpers
+that seed its store directly, and the ways to look inside it, inject faults and check what was requested."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from ssl import SSLContext
+import re
+import ssl
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from . import content
 from .api import RegistryApp
+from .content import Content
 from .errors import ErrorCode, RegistryError
-from .manifest import OCTET_STREAM
+from .faults import Fault
+from .manifest import OCTET_STREAM, Descriptor
 from .names import digest_of, is_digest, is_repository
 from .options import Options
+from .requestlog import RequestRecord
 from .server import RegistryServer
-from .store import Store
+from .store import Manifest, Store
+from .tls import TLSFiles
 
 
 class OCIRegistry(RegistryServer):
     """An in-memory OCI Distribution registry served on a real socket.
 
     ``url`` is the base URL (``http://127.0.0.1:40123``) and ``host`` the ``host:port`` an image reference starts
-    with. pytest-httpserver's expectations (``expect_request`` and friends) work on it and take precedence.
+    with. With ``tls=True`` it serves HTTPS with a throw-away CA: ``ca_bundle`` is its PEM file and ``ssl_context``
+    a client context that trusts it. pytest-httpserver's expectations (``expect_request`` and friends) work on it
+    and take precedence over the registry.
     """
 
     def __init__(
@@ -30,14 +39,30 @@ class OCIRegistry(RegistryServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        ssl_context: SSLContext | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        tls: bool = False,
     ) -> None:
         self.default_options = options or Options()
         self.store = Store(self.default_options)
+        self.tls = TLSFiles() if tls else None
+        if self.tls is not None and ssl_context is None:
+            ssl_context = self.tls.server_context()
         super().__init__(RegistryApp(self.store), host, port, ssl_context)
+        if self.tls is not None:
+            self.client_ssl_context = self.tls.client_context()
 
     def __repr__(self) -> str:
         return f"<OCIRegistry {self.url}>"
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The CA certificate (PEM) that signed the server's certificate, with ``tls=True``; else None."""
+        return self.tls.ca_bundle if self.tls else None
+
+    @property
+    def cert_dir(self) -> Path | None:
+        """A directory holding the CA as ``ca.crt``, for skopeo's ``--cert-dir``, with ``tls=True``; else None."""
+        return self.tls.cert_dir if self.tls else None
 
     # Behaviour ----------------------------------------------------------------------------------------------------
 
@@ -56,7 +81,8 @@ class OCIRegistry(RegistryServer):
         return self.options
 
     def reset(self) -> None:
-        """Empty the store, restore the default options, and clear pytest-httpserver's handlers and log."""
+        """Empty the store, restore the default options, and clear the request log, the faults, and
+        pytest-httpserver's handlers and log."""
         self.store.reset()
         self.store.options = self.default_options
         self.clear()
@@ -106,6 +132,142 @@ class OCIRegistry(RegistryServer):
             self.store.put_blob(_repository(name), [_bytes(body)], digest)
         for upload_id, body in (uploads or {}).items():
             self.open_upload(repo, _bytes(body), upload_id)
+
+    def push(self, repo: str, built: Content, tag: str | None = None) -> Descriptor:
+        """Push content made by :mod:`pytest_ociregistry.content` (its blobs and child manifests first), by
+        ``tag``, or by digest when there is none; returns its descriptor."""
+        for child in built.children:
+            self.push(repo, child)
+        for digest, data in built.blobs.items():
+            self.store.put_blob(_repository(repo), [data], digest)
+        self.store.put_manifest(_repository(repo), tag or built.digest, built.manifest, built.media_type)
+        return built.descriptor
+
+    def push_image(
+        self,
+        repo: str,
+        tag: str | None = None,
+        layers: Sequence[bytes] = (b"layer",),
+        config: bytes | Mapping[str, Any] | None = None,
+        *,
+        platform: Mapping[str, Any] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        compress: bool = True,
+        docker: bool = False,
+    ) -> Descriptor:
+        """Push a valid image (see :func:`pytest_ociregistry.content.image`); returns its descriptor."""
+        built = content.image(
+            layers, config, platform=platform, annotations=annotations, compress=compress, docker=docker
+        )
+        return self.push(repo, built, tag)
+
+    def push_index(
+        self,
+        repo: str,
+        tag: str | None,
+        manifests: Sequence[Content | Descriptor],
+        *,
+        annotations: Mapping[str, str] | None = None,
+        docker: bool = False,
+    ) -> Descriptor:
+        """Push an index over images already pushed (descriptors) or built inline (``content.image(...)``)."""
+        return self.push(repo, content.index(manifests, annotations=annotations, docker=docker), tag)
+
+    def push_artifact(
+        self,
+        repo: str,
+        artifact_type: str,
+        blobs: Sequence[bytes] | Mapping[str, bytes] = (),
+        *,
+        subject: Descriptor | None = None,
+        annotations: Mapping[str, str] | None = None,
+        tag: str | None = None,
+    ) -> Descriptor:
+        """Push an OCI 1.1 artifact, with a ``subject`` so it shows in the referrers API; returns its descriptor."""
+        built = content.artifact(artifact_type, blobs, subject=subject, annotations=annotations)
+        return self.push(repo, built, tag)
+
+    # Looking inside -----------------------------------------------------------------------------------------------
+
+    def repositories(self) -> list[str]:
+        """Every repository, sorted."""
+        return self.store.repositories()[0]
+
+    def tags(self, repo: str) -> list[str]:
+        """A repository's tags, sorted."""
+        return self.store.tags(repo)[0]
+
+    def manifest(self, repo: str, reference: str) -> Manifest:
+        """A stored manifest (``.data``, ``.media_type``, ``.digest``) by tag or digest."""
+        return self.store.get_manifest(repo, reference)
+
+    def blob(self, repo: str, digest: str) -> bytes:
+        """A stored blob's bytes."""
+        return bytes(self.store.get_blob(repo, digest).data)
+
+    def referrers(self, repo: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
+        """The manifests whose subject is ``digest``, as the referrers API lists them."""
+        return self.store.referrers(repo, digest, artifact_type)
+
+    def uploads(self, repo: str) -> dict[str, int]:
+        """The open upload sessions of a repository: id → bytes received."""
+        return self.store.upload_sizes(repo)
+
+    def __contains__(self, item: str) -> bool:
+        """``"repo" in registry``, ``"repo:tag" in registry``, ``"repo@sha256:..." in registry`` (a manifest or a
+        blob)."""
+        name, at, digest = item.partition("@")
+        if not at:
+            name, colon, tag = item.rpartition(":") if ":" in item.rpartition("/")[2] else (item, "", "")
+            if not colon:
+                return self.store.has_repository(item)
+            digest = tag
+        try:
+            self.store.get_manifest(name, digest)
+            return True
+        except RegistryError:
+            pass
+        try:
+            self.store.get_blob(name, digest)
+            return True
+        except RegistryError:
+            return False
+
+    # Requests and faults ------------------------------------------------------------------------------------------
+
+    def assert_requested(
+        self, method: str | None, path: str | re.Pattern[str], count: int | None = None, *, status: int | None = None
+    ) -> list[RequestRecord]:
+        """Assert the registry saw ``method path`` (``count`` times exactly, if given); the message lists what it saw.
+
+        ``path`` is exact, or a compiled regex that must match the whole path.
+        """
+        return self.requests.assert_requested(method, path, count, status=status)
+
+    def fail(
+        self,
+        method: str | None,
+        path: str | re.Pattern[str],
+        status: int | None = 503,
+        *,
+        times: int | None = 1,
+        delay: float = 0.0,
+        cut_after: int | None = None,
+        corrupt: bool = False,
+        retry_after: int | None = None,
+        code: ErrorCode | None = None,
+    ) -> Fault:
+        """Inject a fault into requests matching ``method`` (any when None) and ``path`` (a regex matched against
+        the whole path).
+
+        By default the next matching request answers 503 with an OCI error body. ``times=None`` answers all of them;
+        ``delay`` waits first; ``status=None`` lets the registry answer, and then ``cut_after`` drops the connection
+        after that many body bytes, or ``corrupt`` flips bytes so the digest no longer matches. A 429 carries
+        ``Retry-After`` (1 unless ``retry_after`` says otherwise) and ``TOOMANYREQUESTS``.
+        """
+        pattern = path if isinstance(path, re.Pattern) else re.compile(path)
+        fault = Fault(method, pattern, status, times, delay, cut_after, corrupt, retry_after, code)
+        return self.faults.add(fault)
 
 
 def _repository(name: str) -> str:

@@ -107,6 +107,10 @@ def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_
             digest, tag = last, ""
         elif is_tag(last):
             digest, tag = "", last
+        elif ":" in last:
+            raise badly_formed_digest()
+        elif last:
+            raise RegistryError(ErrorCode.TAG_INVALID, "invalid tag")
         else:
             raise page_not_found()
         return Route(_kind("manifests", method), _repository(name), digest=digest, tag=tag)

@@ -15,8 +15,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from .api import RegistryApp
+from .api import ERROR_KEY, IDENTITY_KEY, RegistryApp
+from .faults import Faults
 from .handler import KeepAliveRequestHandler
+from .requestlog import KEPT_HEADERS, RequestLog, RequestRecord
 
 
 class RegistryServer(HTTPServer):
@@ -30,8 +32,11 @@ class RegistryServer(HTTPServer):
         ssl_context: SSLContext | None = None,
     ) -> None:
         self.bind_host = host
+        self.client_ssl_context: SSLContext | None = None
         super().__init__(host, port, ssl_context, threaded=True)
         self.app = app
+        self.requests = RequestLog()
+        self.faults = Faults()
 
     # pytest-httpserver keeps its bind address in ``host``; here ``host`` is what an image reference starts with.
     @property  # type: ignore[override]
@@ -43,10 +48,21 @@ class RegistryServer(HTTPServer):
     def host(self, value: str) -> None:
         self.bind_host = value
 
+    # pytest-httpserver's ``ssl_context`` is what the server presents; here that is ``server_ssl_context``, and
+    # ``ssl_context`` is what a client verifies the server with (when the registry made the certificate).
+    @property  # type: ignore[override]
+    def ssl_context(self) -> SSLContext | None:
+        """A client SSL context that trusts this server's certificate (httpx ``verify=``), or None."""
+        return self.client_ssl_context
+
+    @ssl_context.setter
+    def ssl_context(self, value: SSLContext | None) -> None:
+        self.server_ssl_context = value
+
     @property
     def url(self) -> str:
         """The base URL, without a trailing slash: ``http://127.0.0.1:40123``."""
-        scheme = "https" if self.ssl_context is not None else "http"
+        scheme = "https" if self.server_ssl_context is not None else "http"
         return f"{scheme}://{self.format_host(self.bind_host)}:{self.port}"
 
     def url_for(self, suffix: str) -> str:
@@ -61,7 +77,7 @@ class RegistryServer(HTTPServer):
             Request.application(self.application),  # type: ignore[arg-type]
             threaded=True,
             request_handler=KeepAliveRequestHandler,
-            ssl_context=self.ssl_context,
+            ssl_context=self.server_ssl_context,
         )
         self.server.daemon_threads = True
         self.port = self.server.port
@@ -72,13 +88,35 @@ class RegistryServer(HTTPServer):
         assert self.server is not None
         self.server.serve_forever(poll_interval=0.05)  # stop() returns within 50 ms, not 500
 
+    def clear(self) -> None:
+        """Clear pytest-httpserver's handlers and log, the request log, and the injected faults."""
+        super().clear()
+        self.requests.clear()
+        self.faults.clear()
+
     def application(self, request: Request) -> Response:
-        """Route a request to the user's handlers when one of them would serve it, else to the registry."""
+        """Route a request to the user's handlers when one of them would serve it, else to an injected fault,
+        else to the registry; and record it."""
+        fault = None
         if self._user_handler_wanted(request):
-            return super().application(request)
-        if "_cached_data" in vars(request):  # a user's body matcher read the body: hand the registry a fresh copy
-            request = _replay(request)
-        return self.app.handle(request)
+            handler = "user"
+            response = super().application(request)
+        else:
+            if "_cached_data" in vars(request):  # a user's body matcher read the body: hand the registry a copy
+                request = _replay(request)
+            fault = self.faults.take(request)
+            if fault is not None and fault.status is not None:
+                handler = "fault"
+                error = fault.error()
+                request.environ[ERROR_KEY] = error.code.name
+                response = self.app.error_response(error)
+            else:
+                handler = "registry"
+                response = self.app.handle(request)
+                if fault is not None:
+                    response = fault.mangle(response)
+        self.requests.append(_record(request, response, handler, fault.describe() if fault else None))
+        return response
 
     def _user_handler_wanted(self, request: Request) -> bool:
         if self.permanently_failed or getattr(self, "_readiness_check_pending", False):
@@ -86,6 +124,22 @@ class RegistryServer(HTTPServer):
         if self.ordered_handlers:
             return self.ordered_handlers[0].matcher.match(request)
         return bool(self.oneshot_handlers.match(request) or self.handlers.match(request))
+
+
+def _record(request: Request, response: Response, handler: str, fault: str | None) -> RequestRecord:
+    consumed = getattr(request.environ.get("wsgi.input"), "consumed", None)
+    return RequestRecord(
+        method=request.method,
+        path=request.path,
+        query=request.query_string.decode("latin-1"),
+        status=response.status_code,
+        error=request.environ.get(ERROR_KEY),
+        headers={name: request.headers[name] for name in KEPT_HEADERS if name in request.headers},
+        body_size=consumed if consumed is not None else request.content_length or 0,
+        identity=request.environ.get(IDENTITY_KEY),
+        fault=fault,
+        handler=handler,
+    )
 
 
 def _replay(request: Request) -> Request:

@@ -294,6 +294,11 @@ class Store:
                 upload.buffer._truncate(mark)
                 raise
 
+    def upload_sizes(self, name: str) -> dict[str, int]:
+        """The open uploads of a repository: id → bytes received."""
+        with self._lock:
+            return {upload_id: upload.size for upload_id, upload in self._repo(name).uploads.items()}
+
     def cancel_upload(self, name: str, upload_id: str) -> None:
         """Abandon an upload and its data."""
         with self._lock:
