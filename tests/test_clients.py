@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlparse
+from urllib.parse import parse_qs, urljoin
 
 import pytest
 
@@ -284,8 +284,8 @@ def test_skopeo_mount_fallback(
     assert {d: e.status for d, e in mounted.items()} == {
         d: 202 if d == vanishing else 201 for d in layer_digests(image)
     }
-    session = urlparse(mounted[vanishing].response_headers["Location"]).path
-    assert [(e.method, e.status) for e in wire if e.path == session] == [("DELETE", 204)]
+    cancelled = [e.status for e in wire if e.method == "DELETE" and e.path.startswith("/v2/other/repo/blobs/uploads/")]
+    assert cancelled == [204]
     assert_same_content(read_registry(oci_registry, "other/repo", "v1"), image)
 
 
