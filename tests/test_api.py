@@ -303,3 +303,12 @@ def test_options_are_read_per_request(store: Store, client: Client) -> None:
         405,
         b'{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}',
     )
+
+
+def test_served_by_httpx_without_a_socket() -> None:
+    httpx = pytest.importorskip("httpx")
+    client = httpx.Client(transport=httpx.WSGITransport(app=RegistryApp()), base_url="http://registry")
+    digest = digest_of(b"no socket")
+    assert client.post(f"/v2/foo/blobs/uploads/?digest={digest}", content=b"no socket").status_code == 201
+    r = client.get(f"/v2/foo/blobs/{digest}")
+    assert (r.status_code, r.content, r.headers["Docker-Content-Digest"]) == (200, b"no socket", digest)

@@ -6,6 +6,10 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# Imported here, before any in-process pytester run: a run forgets the modules it imported, and cryptography's
+# native bindings do not survive being imported a second time.
+pytest.importorskip("trustme")
+
 
 def test_each_test_starts_empty_with_default_options(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
@@ -111,3 +115,69 @@ def test_an_unknown_ini_preset_is_a_usage_error(pytester: pytest.Pytester) -> No
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.oci_registry(**options):*"])
+
+
+def test_a_failing_test_reports_the_registry_requests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import urllib.request, urllib.error
+
+        def test_it(oci_registry):
+            try:
+                urllib.request.urlopen(oci_registry.url + "/v2/foo/manifests/latest")
+            except urllib.error.HTTPError:
+                pass
+            assert False, "boom"
+
+        def test_passes(oci_registry):
+            urllib.request.urlopen(oci_registry.url + "/v2/")
+        """
+    )
+    result = pytester.runpytest("-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*- oci_registry requests (http://127.0.0.1:*) -*", "   1. GET /v2/foo/manifests/latest → 404 NAME_UNKNOWN"]
+    )
+    assert result.stdout.str().count("oci_registry requests") == 1  # only the failing test has the section
+
+
+def test_tls_marker_and_factory(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import ssl, urllib.request
+        import pytest
+
+        @pytest.mark.oci_registry(tls=True)
+        def test_tls(oci_registry):
+            assert oci_registry.url.startswith("https://127.0.0.1:")
+            with urllib.request.urlopen(oci_registry.url + "/v2/", context=oci_registry.ssl_context) as r:
+                assert r.status == 200
+            assert oci_registry.ca_bundle.read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+        def test_plain_again(oci_registry):
+            assert oci_registry.url.startswith("http://")
+
+        def test_factory(oci_registry, make_oci_registry):
+            mirror = make_oci_registry(delete_enabled=False)
+            secure = make_oci_registry(tls=True)
+            assert len({oci_registry.url, mirror.url, secure.url}) == 3
+            assert mirror.options.delete_enabled is False and oci_registry.options.delete_enabled is True
+            mirror.push_blob("foo", b"x")
+            assert oci_registry.repositories() == [] and mirror.repositories() == ["foo"]
+            pytest.factory_made = [mirror, secure]
+
+        def test_factory_registries_are_stopped():
+            assert all(not r.is_running() for r in pytest.factory_made)
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+
+
+def test_tls_for_the_whole_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_it(oci_registry):
+            assert oci_registry.url.startswith("https://")
+        """
+    )
+    pytester.runpytest("--oci-registry-tls").assert_outcomes(passed=1)
