@@ -1,0 +1,227 @@
+"""Every option, by the difference a client sees (through the WSGI app: the same code a socket reaches)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from werkzeug.test import Client, TestResponse
+
+from pytest_ociregistry import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options, RegistryApp, Store
+from pytest_ociregistry.names import digest_of
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+F = digest_of(b"foo")
+
+
+def make(**options: Any) -> tuple[Client, Store]:
+    store = Store(Options(**options))
+    return Client(RegistryApp(store)), store
+
+
+def code(response: TestResponse) -> tuple[int, str, str]:
+    error = json.loads(response.data)["errors"][0]
+    return response.status_code, error["code"], error["message"]
+
+
+def artifact(client: Client, subject: str, artifact_type: str) -> str:
+    config = {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest_of(b"{}"), "size": 2}
+    client.post(f"/v2/foo/blobs/uploads/?digest={config['digest']}", data=b"{}")
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": artifact_type, "config": config,
+                       "layers": [], "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": 3}}).encode()
+    assert client.put(f"/v2/foo/manifests/{artifact_type.rsplit('/')[-1]}", data=body,
+                      headers={"Content-Type": OCI_MANIFEST}).status_code == 201
+    return digest_of(body)
+
+
+def test_delete_enabled() -> None:
+    client, store = make(delete_enabled=False)
+    store.put_blob("foo", [b"foo"], F)
+    store.put_manifest("foo", "latest", b"foo")
+    for url in (f"/v2/foo/blobs/{F}", "/v2/foo/manifests/latest", f"/v2/foo/manifests/{F}"):
+        assert code(client.delete(url)) == (405, "UNSUPPORTED", "The operation is unsupported.")
+    assert store.get_manifest("foo", "latest").data == b"foo"
+
+
+def test_referrers_enabled() -> None:
+    client, _ = make(referrers_enabled=False)
+    assert code(client.get(f"/v2/foo/referrers/{F}")) == (404, "UNKNOWN", "referrers API has been disabled")
+
+
+@pytest.mark.parametrize("filtering", [True, False])
+def test_referrers_filtering(filtering: bool) -> None:
+    client, store = make(referrers_filtering=filtering)
+    store.put_manifest("foo", "image", b"foo")
+    sig, sbom = artifact(client, F, "application/sig"), artifact(client, F, "application/sbom")
+    r = client.get(f"/v2/foo/referrers/{F}?artifactType=application/sig")
+    listed = {d["digest"] for d in json.loads(r.data)["manifests"]}
+    assert listed == ({sig} if filtering else {sig, sbom})
+    assert r.headers.get("OCI-Filters-Applied") == ("artifactType" if filtering else None)
+
+
+def test_single_post_upload() -> None:
+    client, store = make(single_post_upload=False)
+    r = client.post(f"/v2/foo/blobs/uploads/?digest={F}", data=b"foo")
+    assert r.status_code == 202 and r.headers["Location"].startswith("/v2/foo/blobs/uploads/")
+    assert store.put_blob("bar", [b"x"], digest_of(b"x"))  # the store itself still takes a monolithic push
+    assert client.get(f"/v2/foo/blobs/{F}").status_code == 404
+
+
+def test_max_page_size() -> None:
+    client, store = make(max_page_size=1000)
+    store.put_manifest("foo", "a", b"x")
+    assert code(client.get("/v2/foo/tags/list?n=2000")) == (
+        400,
+        "UNSUPPORTED",
+        "query parameter n is too large (n=2000, max=1000)",
+    )
+    assert client.get("/v2/foo/tags/list?n=1000").status_code == 200
+    assert code(client.get("/v2/_catalog?n=1001"))[0] == 400
+
+
+@pytest.mark.parametrize("link", [True, False])
+def test_link_header(link: bool) -> None:
+    client, store = make(link_header=link)
+    for tag in "ab":
+        store.put_manifest("foo", tag, b"x")
+    assert ("Link" in client.get("/v2/foo/tags/list?n=1").headers) is link
+
+
+def test_tag_get_digest() -> None:
+    client, store = make(tag_get_digest=False)
+    store.put_manifest("foo", "latest", b"foo")
+    assert "Docker-Content-Digest" not in client.get("/v2/foo/manifests/latest").headers
+    assert client.head("/v2/foo/manifests/latest").headers["Docker-Content-Digest"] == F
+    assert client.get(f"/v2/foo/manifests/{F}").headers["Docker-Content-Digest"] == F
+
+
+def test_immutable_tags() -> None:
+    client, store = make(immutable_tags=True)
+    assert client.put("/v2/foo/manifests/v1", data=b"one").status_code == 201
+    assert client.put("/v2/foo/manifests/v1", data=b"one").status_code == 201  # the same content: a no-op
+    assert code(client.put("/v2/foo/manifests/v1", data=b"two")) == (
+        403,
+        "DENIED",
+        "requested access to the resource is denied: cannot overwrite tag",
+    )
+    assert code(client.delete("/v2/foo/manifests/v1"))[:2] == (403, "DENIED")
+    assert store.get_manifest("foo", "v1").data == b"one"
+
+
+def test_absolute_location() -> None:
+    client, _ = make(absolute_location=True)
+    assert client.post("/v2/foo/blobs/uploads/").headers["Location"].startswith("http://localhost/v2/foo/blobs/uploads/")
+
+
+def test_warnings() -> None:
+    client, _ = make(warnings=("deprecated", "slow down"))
+    assert client.get("/v2/").headers.getlist("Warning") == ['299 - "deprecated"', '299 - "slow down"']
+
+
+def test_api_version_header() -> None:
+    assert "Docker-Distribution-API-Version" not in make()[0].get("/v2/_catalog").headers
+    assert make(api_version_header=True)[0].get("/v2/_catalog").headers["Docker-Distribution-API-Version"] == "registry/2.0"
+
+
+def test_upload_uuid_header() -> None:
+    r = make(upload_uuid_header=True)[0].post("/v2/foo/blobs/uploads/")
+    assert r.headers["Location"].endswith("/" + r.headers["Docker-Upload-UUID"])
+    assert "Docker-Upload-UUID" not in make()[0].post("/v2/foo/blobs/uploads/").headers
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body"),
+    [(DOCKER_MANIFEST, b"not json"), (OCI_MANIFEST, b'{"schemaVersion":2,"layers":[]}'),
+     ("application/vnd.oci.image.index.v1+json", b'{"schemaVersion":1,"manifests":[]}')],
+)
+def test_validate_manifests(media_type: str, body: bytes) -> None:
+    headers = {"Content-Type": media_type}
+    assert make()[0].put("/v2/foo/manifests/v1", data=body, headers=headers).status_code in (201, 400)
+    assert code(make(validate_manifests=True)[0].put("/v2/foo/manifests/v1", data=body, headers=headers))[:2] == (
+        400,
+        "MANIFEST_INVALID",
+    )
+
+
+def test_check_references() -> None:
+    body = json.dumps({"schemaVersion": 2, "config": {"mediaType": "a/b", "digest": F, "size": 3}, "layers": []})
+    headers = {"Content-Type": OCI_MANIFEST}
+    assert code(make()[0].put("/v2/foo/manifests/v1", data=body, headers=headers))[:2] == (404, "MANIFEST_BLOB_UNKNOWN")
+    assert make(check_references=False)[0].put("/v2/foo/manifests/v1", data=body, headers=headers).status_code == 201
+
+
+def test_strict_uploads() -> None:
+    lenient, _ = make()
+    assert lenient.patch("/v2/foo/blobs/uploads/never-issued", data=b"x").status_code == 202
+    strict, _ = make(strict_uploads=True)
+    assert code(strict.patch("/v2/foo/blobs/uploads/never-issued", data=b"x"))[:2] == (404, "BLOB_UPLOAD_UNKNOWN")
+    location = strict.post("/v2/foo/blobs/uploads/").headers["Location"]
+    assert strict.patch(location, data=b"foo").status_code == 202
+    assert code(strict.patch(location, data=b"bar"))[:2] == (400, "BLOB_UPLOAD_INVALID")
+    assert strict.patch(location, data=b"bar", headers={"Content-Range": "3-5"}).status_code == 202
+
+
+def test_range_not_satisfiable() -> None:
+    client, store = make(range_not_satisfiable=True)
+    store.put_blob("foo", [b"hello world"], digest_of(b"hello world"))
+    r = client.get(f"/v2/foo/blobs/{digest_of(b'hello world')}", headers={"Range": "bytes=20-30"})
+    assert (r.status_code, r.headers["Content-Range"]) == (416, "bytes */11")
+
+
+def test_empty_list_null() -> None:
+    client, store = make(empty_list_null=True)
+    store.start_upload("foo")
+    assert client.get("/v2/foo/tags/list").data == b'{"name":"foo","tags":null}'
+    assert make()[0].get("/v2/_catalog").data == b'{"repositories":[]}'
+
+
+def test_spec_referrers_list() -> None:
+    client, _ = make(spec_referrers_list=True)
+    r = client.get(f"/v2/unknown/referrers/{F}")
+    assert (r.status_code, json.loads(r.data)["manifests"]) == (200, [])
+
+
+def test_untag_on_delete() -> None:
+    client, store = make(untag_on_delete=False)
+    store.put_manifest("foo", "latest", b"foo")
+    assert client.delete(f"/v2/foo/manifests/{F}").status_code == 202
+    assert store.tags("foo") == (["latest"], False)  # dangling, as the reference leaves it
+    assert code(client.get("/v2/foo/manifests/latest"))[:2] == (404, "MANIFEST_UNKNOWN")
+
+
+def test_accept_check() -> None:
+    client, store = make(accept_check=True)
+    store.put_manifest("foo", "latest", b"{}", OCI_MANIFEST)
+    assert code(client.get("/v2/foo/manifests/latest", headers={"Accept": DOCKER_MANIFEST}))[:2] == (
+        404,
+        "MANIFEST_UNKNOWN",
+    )
+    several = [("Accept", DOCKER_MANIFEST), ("Accept", OCI_MANIFEST)]
+    assert client.get("/v2/foo/manifests/latest", headers=several).status_code == 200
+    assert client.get("/v2/foo/manifests/latest").status_code == 200  # no Accept takes anything
+    assert client.get("/v2/foo/manifests/latest", headers={"Accept": "*/*"}).status_code == 200
+
+
+def test_max_manifest_size() -> None:
+    client, _ = make(max_manifest_size=10)
+    assert client.put("/v2/foo/manifests/v1", data=b"x" * 10).status_code == 201
+    assert code(client.put("/v2/foo/manifests/v2", data=b"x" * 11))[:2] == (413, "SIZE_INVALID")
+
+
+def test_referrers_method_status() -> None:
+    assert make()[0].post(f"/v2/foo/referrers/{F}").status_code == 405
+    assert make(referrers_method_status=400)[0].post(f"/v2/foo/referrers/{F}").status_code == 400
+
+
+def test_every_option_is_tested_here() -> None:
+    import dataclasses
+
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert {f.name for f in dataclasses.fields(Options)} <= tested
+
+
+def test_presets() -> None:
+    assert PRESETS == {"reference": REFERENCE, "spec": SPEC, "distribution": DISTRIBUTION}
+    assert REFERENCE == Options()
