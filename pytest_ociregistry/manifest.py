@@ -138,8 +138,8 @@ def _descriptor(desc: Any, where: str) -> dict[str, Any]:
 
 
 def _check_shape(doc: dict[str, Any], media_type: str) -> None:
-    """The checks of a strict registry: schema version 2, a matching mediaType, and the required fields."""
-    if doc.get("schemaVersion") != 2:
+    """The checks of a strict registry: schema version 2 (when given), a matching mediaType, the required fields."""
+    if doc.get("schemaVersion", 2) != 2:
         raise _invalid("schemaVersion must be 2")
     declared = doc.get("mediaType")
     if declared is not None and declared != media_type:
