@@ -1,6 +1,7 @@
 """pytest-ociregistry: a real, in-process OCI Distribution registry for tests, in one fixture."""
 
 from .api import RegistryApp
+from .auth import Auth, User
 from .errors import ErrorCode, RegistryError
 from .manifest import Descriptor
 from .options import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options
@@ -15,6 +16,7 @@ __all__ = [
     "PRESETS",
     "REFERENCE",
     "SPEC",
+    "Auth",
     "Blob",
     "Descriptor",
     "ErrorCode",
@@ -25,4 +27,5 @@ __all__ = [
     "RegistryError",
     "RegistryServer",
     "Store",
+    "User",
 ]

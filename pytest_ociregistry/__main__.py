@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, a free port)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="reference", help="behaviour preset")
     parser.add_argument("--no-delete", action="store_true", help="refuse every DELETE with 405 (delete_enabled=False)")
+    parser.add_argument("--auth", metavar="SCHEME:USER:PASSWORD", help="basic or bearer auth for one user")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (needs the tls extra)")
     parser.add_argument(
         "--option",
         action="append",
@@ -37,6 +39,8 @@ def parse_options(args: argparse.Namespace) -> Options:
     changes: dict[str, str] = {}
     if args.no_delete:
         changes["delete_enabled"] = "false"
+    if args.auth:
+        changes["auth"] = args.auth
     for item in args.option:
         name, sep, value = item.partition("=")
         if not sep:
@@ -55,9 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.host not in _LOOPBACK:
         print(f"warning: listening on {args.host}, reachable from other machines; the registry has no auth",
               file=sys.stderr)
-    registry = OCIRegistry(options, host=args.host, port=args.port)
+    registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
     registry.start()
     print(registry.url, flush=True)
+    if registry.ca_bundle is not None:
+        print(f"CA bundle: {registry.ca_bundle}", file=sys.stderr, flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
+from .auth import EmptyCatalog
 from .errors import ErrorCode, RegistryError
 from .manifest import OCI_INDEX, media_type_of
 from .options import Options
@@ -83,7 +84,10 @@ class RegistryApp:
 
     def handle(self, request: Request) -> Response:
         """Serve one request. Never raises: every failure is an OCI error body."""
+        auth = self.options.auth
         try:
+            if auth is not None and request.path == auth.token_path:
+                return self._decorate(auth.handle_token(request))
             try:
                 route = routes.parse(
                     request.method,
@@ -95,7 +99,13 @@ class RegistryApp:
                 response = self._error(request, e)
                 response.headers.setdefault(*API_VERSION)
             else:
+                if auth is not None:
+                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, route)
+                    if refusal is not None:
+                        raise refusal
                 response = self._handlers[route.kind](request, route)
+        except EmptyCatalog as e:
+            response = e.response()
         except RegistryError as e:
             response = self._error(request, e)
         except Exception:  # noqa: BLE001 - a bug must answer as an OCI error, never as a traceback

@@ -8,6 +8,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from .auth import Auth
+
 
 @dataclass(frozen=True)
 class Options:
@@ -94,6 +96,10 @@ class Options:
     referrers_method_status: int = 405
     """The status of a non-GET request to the referrers API (the reference: 405; a strict registry: 400)."""
 
+    auth: Auth | None = None
+    """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
+    None: no auth. As text (ini, command line): ``basic:USER:PASSWORD`` or ``bearer:USER:PASSWORD``."""
+
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied. An unknown name, or a value of the wrong type, raises ``TypeError``
         naming the option."""
@@ -127,6 +133,8 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return value is None or _is_instance(value, int)
     if hint == tuple[str, ...]:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    if hint == Auth | None:
+        return value is None or isinstance(value, Auth)
     raise AssertionError(f"no check for {hint}")  # pragma: no cover - every field's type is listed above
 
 
@@ -144,6 +152,8 @@ def _from_string(text: str, hint: Any) -> Any:
         return int(lowered)
     if hint == tuple[str, ...]:
         return tuple(part.strip() for part in text.split(",") if part.strip())
+    if hint == Auth | None:
+        return None if lowered in ("", "none") else Auth.from_string(text.strip())
     return text  # an unknown name: replace() reports it
 
 

@@ -25,9 +25,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="behaviour preset of the oci_registry fixture (default: the ini value, else 'reference')",
     )
     group.addoption(
+        "--oci-registry-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a named option of the oci_registry fixture for the run, e.g. max_page_size=100 (repeatable)",
+    )
+    group.addoption(
         "--oci-registry-tls", action="store_true", default=None, help="serve the oci_registry fixture over HTTPS"
     )
     parser.addini("oci_registry_preset", "behaviour preset of the oci_registry fixture", default="reference")
+    parser.addini("oci_registry_options", "NAME=VALUE options of the oci_registry fixture", type="linelist", default=[])
     parser.addini("oci_registry_tls", "serve the oci_registry fixture over HTTPS", type="bool", default=False)
 
 
@@ -36,9 +44,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(tls=False, **options): options of the oci_registry fixture for this test, e.g. delete_enabled=False",
     )
+    try:
+        session_options(config)
+    except (TypeError, ValueError) as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def session_options(config: pytest.Config) -> Options:
+    """The run's default options: the preset (command line, else ini, else ``reference``), then the named options
+    of ini ``oci_registry_options`` and of ``--oci-registry-option``."""
     preset = config.getoption("--oci-registry-preset") or config.getini("oci_registry_preset")
     if preset not in PRESETS:
-        raise pytest.UsageError(f"oci_registry_preset must be one of {', '.join(sorted(PRESETS))}, not {preset!r}")
+        raise ValueError(f"oci_registry_preset must be one of {', '.join(sorted(PRESETS))}, not {preset!r}")
+    changes = {}
+    for item in [*config.getini("oci_registry_options"), *config.getoption("--oci-registry-option")]:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"an oci_registry option is NAME=VALUE, not {item!r}")
+        changes[name.strip()] = value.strip()
+    return PRESETS[preset].replace_from_strings(**changes)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -74,8 +98,9 @@ def oci_registry_ssl_context() -> SSLContext | None:
 
 @pytest.fixture(scope="session")
 def oci_registry_options(pytestconfig: pytest.Config) -> Options:
-    """The session's default options: the preset named by ``--oci-registry-preset`` or ini, else ``reference``."""
-    return PRESETS[pytestconfig.getoption("--oci-registry-preset") or pytestconfig.getini("oci_registry_preset")]
+    """The session's default options: the preset named by ``--oci-registry-preset`` or ini (else ``reference``),
+    with the ``oci_registry_options`` of ini and ``--oci-registry-option`` applied."""
+    return session_options(pytestconfig)
 
 
 @pytest.fixture(scope="session")

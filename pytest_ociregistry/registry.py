@@ -233,6 +233,13 @@ class OCIRegistry(RegistryServer):
         except RegistryError:
             return False
 
+    def token_for(self, user: str | None, scopes: Sequence[str] = ()) -> str:
+        """A Bearer token for ``user`` (None: anonymous) with as much of ``scopes`` (``repository:foo:pull``,
+        ``registry:catalog:*``) as the user holds, from the ``auth`` option in force."""
+        if self.options.auth is None:
+            raise RuntimeError("token_for needs the auth option")
+        return self.options.auth.token_for(user, scopes)
+
     # Requests and faults ------------------------------------------------------------------------------------------
 
     def assert_requested(

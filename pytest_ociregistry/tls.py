@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
 import tempfile
+import weakref
 from pathlib import Path
 
 
@@ -23,8 +25,12 @@ class TLSFiles:
             raise RuntimeError("TLS needs the 'tls' extra: pip install 'pytest-ociregistry[tls]'") from e
         self._ca = trustme.CA()
         self._cert = self._ca.issue_cert("127.0.0.1", "localhost", "::1")
-        self.cert_dir = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="oci-registry-tls-"))
-        self.cert_dir.mkdir(parents=True, exist_ok=True)
+        if directory is None:
+            self.cert_dir = Path(tempfile.mkdtemp(prefix="oci-registry-tls-"))
+            weakref.finalize(self, shutil.rmtree, self.cert_dir, ignore_errors=True)  # removed with this object
+        else:
+            self.cert_dir = Path(directory)
+            self.cert_dir.mkdir(parents=True, exist_ok=True)
         self.ca_bundle = self.cert_dir / "ca.crt"
         self._ca.cert_pem.write_to_path(str(self.ca_bundle))
 

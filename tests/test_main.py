@@ -67,3 +67,26 @@ def test_a_bad_option_exits_2() -> None:
     )
     assert result.returncode == 2
     assert "unknown oci_registry option(s): nope" in result.stderr
+
+
+def test_auth_and_tls_from_the_command_line() -> None:
+    args = build_parser().parse_args(["--auth", "bearer:ci:pw"])
+    auth = parse_options(args).auth
+    assert auth is not None and (auth.scheme, auth.users[0].name) == ("bearer", "ci")
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_ociregistry", "--tls"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        url = proc.stdout.readline().strip()
+        ca_line = proc.stderr.readline().strip()
+        assert url.startswith("https://127.0.0.1:") and ca_line.startswith("CA bundle: ")
+        import ssl
+
+        context = ssl.create_default_context(cafile=ca_line.removeprefix("CA bundle: "))
+        with urllib.request.urlopen(f"{url}/v2/", context=context, timeout=10) as response:
+            assert response.status == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from pytest_ociregistry import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options, RegistryApp, Store
+from pytest_ociregistry import DISTRIBUTION, Auth, User, PRESETS, REFERENCE, SPEC, Options, RegistryApp, Store
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -213,6 +213,13 @@ def test_max_manifest_size() -> None:
 def test_referrers_method_status() -> None:
     assert make()[0].post(f"/v2/foo/referrers/{F}").status_code == 405
     assert make(referrers_method_status=400)[0].post(f"/v2/foo/referrers/{F}").status_code == 400
+
+
+def test_auth() -> None:  # the flows are in test_auth.py
+    client, _ = make(auth=Auth("basic", users=(User("u", "p"),)))
+    r = client.get("/v2/")
+    assert (r.status_code, r.headers["WWW-Authenticate"]) == (401, 'Basic realm="pytest-ociregistry"')
+    assert client.get("/v2/", auth=("u", "p")).status_code == 200
 
 
 def test_every_option_is_tested_here() -> None:

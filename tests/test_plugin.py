@@ -181,3 +181,23 @@ def test_tls_for_the_whole_run(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("--oci-registry-tls").assert_outcomes(passed=1)
+
+
+def test_named_options_from_ini_and_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\noci_registry_options =\n    max_page_size=50\n    auth=basic:ci:pw\n")
+    pytester.makepyfile(
+        """
+        def test_it(oci_registry):
+            assert oci_registry.options.max_page_size == 50
+            assert oci_registry.options.auth.users[0].name == "ci"
+            assert oci_registry.options.link_header is False
+        """
+    )
+    pytester.runpytest("--oci-registry-option", "link_header=false").assert_outcomes(passed=1)
+
+
+def test_a_bad_named_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_it(): pass")
+    result = pytester.runpytest("--oci-registry-option", "max_page_size=lots")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid literal for int()*"])
