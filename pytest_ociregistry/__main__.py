@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -12,7 +13,17 @@ from types import FrameType
 from .options import PRESETS, Options
 from .registry import OCIRegistry
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def listen_warning(host: str) -> str | None:
+    """A warning when ``host`` is not a loopback address: the registry has no auth by default."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return f"warning: listening on {host}, reachable from other machines"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.host not in _LOOPBACK:
-        print(f"warning: listening on {args.host}, reachable from other machines; the registry has no auth",
-              file=sys.stderr)
+    warning = listen_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
     registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
     registry.start()
     print(registry.url, flush=True)

@@ -7,22 +7,26 @@ werkzeug's test ``Client``) or under any WSGI server.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import Range
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
-from .auth import EmptyCatalog
+from .auth import Access, EmptyCatalog
 from .errors import ErrorCode, RegistryError
-from .manifest import OCI_INDEX, media_type_of
+from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of
 from .options import Options
 from .routes import Kind, Route
 from .store import Blob, Store
@@ -45,6 +49,10 @@ class Response(BaseResponse):
 
 
 Handler = Callable[[Request, Route], Response]
+
+_WRITES = {Kind.UPLOAD_START, Kind.UPLOAD_SINGLE_POST, Kind.UPLOAD_MOUNT, Kind.UPLOAD_STATUS, Kind.UPLOAD_CHUNK,
+           Kind.UPLOAD_COMPLETE, Kind.UPLOAD_CANCEL, Kind.MANIFEST_PUT}
+_DELETES = {Kind.BLOB_DELETE, Kind.MANIFEST_DELETE}
 
 
 def _json(obj: Any) -> bytes:
@@ -70,6 +78,7 @@ class RegistryApp:
 
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
+        self._secret = secrets.token_bytes(16)
         self._handlers: dict[Kind, Handler] = {kind: getattr(self, f"handle_{kind.value}") for kind in Kind}
 
     @property
@@ -89,21 +98,21 @@ class RegistryApp:
             if auth is not None and request.path == auth.token_path:
                 return self._decorate(auth.handle_token(request))
             try:
-                route = routes.parse(
-                    request.method,
-                    request.path,
-                    request.args,
-                    referrers_method_status=self.options.referrers_method_status,
-                )
+                route = routes.parse(request.method, request.path, request.args, self.options)
             except RegistryError as e:
-                response = self._error(request, e)
-                response.headers.setdefault(*API_VERSION)
+                response = self._parse_error(request, e)
             else:
                 if auth is not None:
-                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, route)
+                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, required_access(route))
                     if refusal is not None:
                         raise refusal
-                response = self._handlers[route.kind](request, route)
+                try:
+                    response = self._handlers[route.kind](request, route)
+                except RegistryError as e:
+                    raise self._reworded(route, e) from None
+        except ClientDisconnected:
+            # The body ended before its Content-Length: the client is gone, and nothing was stored.
+            response = self._error(request, RegistryError(ErrorCode.SIZE_INVALID, "request body ended early"))
         except EmptyCatalog as e:
             response = e.response()
         except RegistryError as e:
@@ -112,6 +121,29 @@ class RegistryApp:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
         return self._decorate(response)
+
+    def _parse_error(self, request: Request, error: RegistryError) -> Response:
+        if self.options.plain_router_errors:
+            # distribution's router: no OCI body for what it cannot route
+            if error.status == 405:
+                return Response(b"Method not allowed\n", 405, headers=error.headers, content_type="text/plain; charset=utf-8")
+            if error.status == 404 or error.code in (ErrorCode.NAME_INVALID, ErrorCode.TAG_INVALID):
+                return Response(b"404 page not found\n", 404, content_type="text/plain; charset=utf-8")
+        response = self._error(request, error)
+        response.headers.setdefault(*API_VERSION)
+        return response
+
+    def _reworded(self, route: Route, error: RegistryError) -> RegistryError:
+        """An error from the store, as the options word it."""
+        options = self.options
+        if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:
+            if route.kind in (Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.BLOB_DELETE):
+                return RegistryError(ErrorCode.BLOB_UNKNOWN)
+            if route.kind in (Kind.MANIFEST_GET, Kind.MANIFEST_HEAD, Kind.MANIFEST_DELETE):
+                return RegistryError(ErrorCode.MANIFEST_UNKNOWN)
+        if error.code is ErrorCode.MANIFEST_BLOB_UNKNOWN:
+            return RegistryError(error.code, error.message, status=options.manifest_blob_unknown_status)
+        return error
 
     def _error(self, request: Request, error: RegistryError) -> Response:
         request.environ[ERROR_KEY] = error.code.name
@@ -136,9 +168,32 @@ class RegistryApp:
     def _location(self, request: Request, path: str) -> str:
         return request.host_url.rstrip("/") + path if self.options.absolute_location else path
 
+    def _upload_state(self, repo: str, upload_id: str, size: int) -> str:
+        """A token naming the upload and its offset, signed so that a client cannot make one up."""
+        mac = hmac.new(self._secret, f"{repo}/{upload_id}/{size}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{size}.{mac}"
+
+    def _check_upload_state(self, request: Request, route: Route) -> None:
+        """With ``upload_state``: the request must carry a token this registry signed for the upload's current
+        offset (404 ``BLOB_UPLOAD_INVALID`` otherwise; ``BLOB_UPLOAD_UNKNOWN`` once the upload is gone)."""
+        if not self.options.upload_state:
+            return
+        state = request.args.get("_state", "")
+        offset = state.partition(".")[0]
+        signed = offset.isdigit() and hmac.compare_digest(
+            state, self._upload_state(route.repo, route.upload_id, int(offset))
+        )
+        if not signed:
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_INVALID, status=404)
+        if self.store.get_upload(route.repo, route.upload_id).size != int(offset):
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_INVALID, status=404)
+
     def _upload_response(self, request: Request, route: Route, upload_id: str, size: int, status: int) -> Response:
         response = Response(b"", status)
-        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/blobs/uploads/{upload_id}")
+        path = f"/v2/{route.repo}/blobs/uploads/{upload_id}"
+        if self.options.upload_state:
+            path += f"?_state={self._upload_state(route.repo, upload_id, size)}"
+        response.headers["Location"] = self._location(request, path)
         response.headers["Range"] = f"0-{max(size - 1, 0)}"
         if self.options.upload_uuid_header:
             response.headers["Docker-Upload-UUID"] = upload_id
@@ -150,21 +205,27 @@ class RegistryApp:
         response.headers["Docker-Content-Digest"] = blob.digest
         return response
 
-    def _list_response(self, request: Request, route: Route, key: str, items: list[str], more: bool, **extra: str) -> Response:
+    def _list_response(
+        self, request: Request, key: str, items: list[str], more: bool, null_if_empty: bool, **extra: str
+    ) -> Response:
         doc: dict[str, Any] = dict(extra)
-        doc[key] = items if items or not self.options.empty_list_null else None
+        doc[key] = items if items or not null_if_empty else None
         response = Response(_json(doc), 200, content_type="application/json")
         if more and self.options.link_header and items:
             query = dict(request.args.items())
             query["last"] = items[-1]
+            query["n"] = str(len(items))
             response.headers["Link"] = f'<{request.path}?{urlencode(sorted(query.items()))}>;rel="next"'
         return response
 
-    def _page_size(self, route: Route) -> int | None:
-        cap = self.options.max_page_size
+    def _page_size(self, route: Route, default: int | None = None) -> int | None:
+        options = self.options
+        cap = options.max_page_size
         if cap is not None and route.n is not None and route.n > cap:
+            if options.distribution_pagination:
+                raise RegistryError(ErrorCode.PAGINATION_NUMBER_INVALID)
             raise RegistryError(ErrorCode.UNSUPPORTED, f"query parameter n is too large (n={route.n}, max={cap})")
-        return route.n
+        return default if route.n is None else route.n
 
     def _check_delete(self) -> None:
         if not self.options.delete_enabled:
@@ -192,15 +253,19 @@ class RegistryApp:
     # Handlers, one per route kind ---------------------------------------------------------------------------------
 
     def handle_ping(self, request: Request, route: Route) -> Response:
+        if self.options.ping_json:
+            return Response(b"{}", 200, headers=[API_VERSION], content_type="application/json; charset=utf-8")
         return Response(b"", 200, headers=[API_VERSION])
 
     def handle_catalog(self, request: Request, route: Route) -> Response:
-        items, more = self.store.repositories(self._page_size(route), route.last)
-        return self._list_response(request, route, "repositories", items, more)
+        options = self.options
+        n = self._page_size(route, options.catalog_default_page_size)
+        items, more = self.store.repositories(n, route.last, with_content=options.catalog_needs_content)
+        return self._list_response(request, "repositories", items, more, options.null_empty_catalog)
 
     def handle_tags_list(self, request: Request, route: Route) -> Response:
         items, more = self.store.tags(route.repo, self._page_size(route), route.last)
-        return self._list_response(request, route, "tags", items, more, name=route.repo)
+        return self._list_response(request, "tags", items, more, self.options.null_empty_tags, name=route.repo)
 
     def handle_blob_head(self, request: Request, route: Route) -> Response:
         blob = self.store.get_blob(route.repo, route.digest)
@@ -209,6 +274,7 @@ class RegistryApp:
             200,
             headers={
                 "Content-Length": str(blob.size),
+                "Content-Type": blob.media_type,
                 "Docker-Content-Digest": blob.digest,
                 "Accept-Ranges": "bytes",
             },
@@ -265,22 +331,29 @@ class RegistryApp:
         return self._blob_created(request, route, blob)
 
     def handle_upload_status(self, request: Request, route: Route) -> Response:
+        self._check_upload_state(request, route)
         upload = self.store.get_upload(route.repo, route.upload_id)
         return self._upload_response(request, route, upload.id, upload.size, 204)
 
     def handle_upload_chunk(self, request: Request, route: Route) -> Response:
+        self._check_upload_state(request, route)
         start, length = self._chunk_range(request)
         size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
         return self._upload_response(request, route, route.upload_id, size, 202)
 
     def handle_upload_complete(self, request: Request, route: Route) -> Response:
+        self._check_upload_state(request, route)
         start, length = self._chunk_range(request)
         blob = self.store.commit_upload(route.repo, route.upload_id, route.digest, body_chunks(request), start, length)
         return self._blob_created(request, route, blob)
 
     def handle_upload_cancel(self, request: Request, route: Route) -> Response:
+        self._check_upload_state(request, route)
         self.store.cancel_upload(route.repo, route.upload_id)
-        return Response(b"", 204)
+        response = Response(b"", 204)
+        if self.options.upload_uuid_header:
+            response.headers["Docker-Upload-UUID"] = route.upload_id
+        return response
 
     def handle_manifest_get(self, request: Request, route: Route) -> Response:
         return self._manifest_response(request, route, with_body=True)
@@ -294,6 +367,8 @@ class RegistryApp:
             raise RegistryError(
                 ErrorCode.MANIFEST_UNKNOWN, f"manifest of type {manifest.media_type} is not in the Accept list"
             )
+        if self.options.distribution_accept:
+            _distribution_accepts(request, route, manifest.media_type)
         headers = {"Content-Type": manifest.media_type, "Content-Length": str(manifest.size)}
         if not with_body or route.digest or self.options.tag_get_digest:
             headers["Docker-Content-Digest"] = manifest.digest
@@ -307,18 +382,20 @@ class RegistryApp:
         response = Response(b"", 201)
         response.headers["Location"] = self._location(request, f"/v2/{route.repo}/manifests/{manifest.digest}")
         response.headers["Docker-Content-Digest"] = manifest.digest
-        if manifest.info.subject:
+        if manifest.info.subject and self.options.referrers_enabled:
             response.headers["OCI-Subject"] = manifest.info.subject
         return response
 
     def handle_manifest_delete(self, request: Request, route: Route) -> Response:
         self._check_delete()
+        if route.tag and not self.options.delete_tags:
+            raise RegistryError(ErrorCode.DIGEST_INVALID, "deleting by tag is not supported: name a digest")
         self.store.delete_manifest(route.repo, route.reference)
         return Response(b"", 202)
 
     def handle_referrers(self, request: Request, route: Route) -> Response:
         if not self.options.referrers_enabled:
-            raise RegistryError(ErrorCode.UNKNOWN, "referrers API has been disabled", status=404)
+            return self._parse_error(request, RegistryError(ErrorCode.UNKNOWN, "referrers API has been disabled", status=404))
         filtering = self.options.referrers_filtering and route.artifact_type is not None
         spec = self.options.spec_referrers_list
         if spec and not self.store.has_repository(route.repo):
@@ -333,6 +410,23 @@ class RegistryApp:
         return response
 
 
+def required_access(route: Route) -> Access:
+    """The access a route needs (reads need pull, writes pull and push, deletes delete; a mount pulls its source)."""
+    if route.kind is Kind.PING:
+        return Access()
+    if route.kind is Kind.CATALOG:
+        return Access(catalog=True)
+    if route.kind in _WRITES:
+        needed = [(route.repo, frozenset({"pull", "push"}))]
+        if route.kind is Kind.UPLOAD_MOUNT:
+            needed.append((route.from_repo, frozenset({"pull"})))
+        return Access(tuple(needed))
+    if route.kind in _DELETES:
+        return Access(((route.repo, frozenset({"delete"})),))
+    return Access(((route.repo, frozenset({"pull"})),))
+
+
+
 def _accepts(request: Request, media_type: str) -> bool:
     """Whether the request's Accept list (all its header lines) admits ``media_type``; no Accept admits all."""
     values = request.headers.getlist("Accept")
@@ -341,6 +435,18 @@ def _accepts(request: Request, media_type: str) -> bool:
     wanted = media_type_of(media_type)
     accepted = {media_type_of(part) for value in values for part in value.split(",")}
     return bool(accepted & {wanted, "*/*", wanted.partition("/")[0] + "/*"})
+
+
+def _distribution_accepts(request: Request, route: Route, media_type: str) -> None:
+    """distribution 2.8's negotiation: OCI types must be named exactly; Docker schema 2 by tag likewise."""
+    accepted = {media_type_of(part) for value in request.headers.getlist("Accept") for part in value.split(",")}
+    wanted = media_type_of(media_type)
+    if wanted in OCI_TYPES and wanted not in accepted:
+        raise RegistryError(
+            ErrorCode.MANIFEST_UNKNOWN, "OCI manifest found, but accept header does not support OCI manifests"
+        )
+    if wanted in (DOCKER_MANIFEST, DOCKER_MANIFEST_LIST) and route.tag and wanted not in accepted:
+        raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
 
 
 def _slices(data: bytes | bytearray, start: int, end: int) -> Iterator[bytes]:

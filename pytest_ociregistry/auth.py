@@ -2,7 +2,7 @@
 grants and anonymous pull.
 
 An :class:`Auth` goes in the ``auth`` option. The api asks it to :meth:`~Auth.authorize` each request against the
-access its route needs; with Bearer auth the same object serves the token endpoint and remembers the tokens it
+:class:`Access` its route needs; with Bearer auth the same object serves the token endpoint and remembers the tokens it
 issued, so two registries given the same ``Auth`` (a registry and a separate token server, as Docker Hub has) accept
 each other's tokens, and no other server's.
 """
@@ -24,15 +24,11 @@ from datetime import datetime, timezone
 from werkzeug.wrappers import Request, Response
 
 from .errors import ErrorCode, RegistryError
-from .routes import Kind, Route
 
 ACTIONS = ("pull", "push", "delete")
 CATALOG = "registry:catalog:*"
 ANONYMOUS = "anonymous"
 
-_WRITES = {Kind.UPLOAD_START, Kind.UPLOAD_SINGLE_POST, Kind.UPLOAD_MOUNT, Kind.UPLOAD_STATUS, Kind.UPLOAD_CHUNK,
-           Kind.UPLOAD_COMPLETE, Kind.UPLOAD_CANCEL, Kind.MANIFEST_PUT}
-_DELETES = {Kind.BLOB_DELETE, Kind.MANIFEST_DELETE}
 
 
 def _actions(text: str) -> frozenset[str]:
@@ -61,22 +57,6 @@ class Access:
         """As ``scope`` strings: ``repository:foo:pull,push``, ``registry:catalog:*``."""
         out = [f"repository:{repo}:{','.join(a for a in ACTIONS if a in actions)}" for repo, actions in self.repositories]
         return out + ([CATALOG] if self.catalog else [])
-
-
-def required_access(route: Route) -> Access:
-    """The access a route needs (reads need pull, writes pull and push, deletes delete; a mount pulls its source)."""
-    if route.kind is Kind.PING:
-        return Access()
-    if route.kind is Kind.CATALOG:
-        return Access(catalog=True)
-    if route.kind in _WRITES:
-        needed = [(route.repo, frozenset({"pull", "push"}))]
-        if route.kind is Kind.UPLOAD_MOUNT:
-            needed.append((route.from_repo, frozenset({"pull"})))
-        return Access(tuple(needed))
-    if route.kind in _DELETES:
-        return Access(((route.repo, frozenset({"delete"})),))
-    return Access(((route.repo, frozenset({"pull"})),))
 
 
 @dataclass
@@ -161,11 +141,10 @@ class Auth:
 
     # Checking requests --------------------------------------------------------------------------------------------
 
-    def authorize(self, request: Request, route: Route) -> tuple[str | None, RegistryError | None]:
-        """Who makes ``request`` (None when unknown) and, unless they may, the error to answer: 401
+    def authorize(self, request: Request, needed: Access) -> tuple[str | None, RegistryError | None]:
+        """Who makes ``request`` (None when unknown) and, unless they hold ``needed``, the error to answer: 401
         ``UNAUTHORIZED`` for no or wrong credentials or an expired or foreign token, 403 ``DENIED`` for valid
         credentials without the access."""
-        needed = required_access(route)
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         if not scheme:
             if self.scheme == "basic" and self.anonymous and self._covers(self.grant(None, needed), needed):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 
 class ErrorCode(enum.Enum):
@@ -30,6 +30,7 @@ class ErrorCode(enum.Enum):
     TOOMANYREQUESTS = (429, "too many requests")
     RANGE_INVALID = (416, "invalid content range")
     UNAVAILABLE = (503, "service unavailable")
+    PAGINATION_NUMBER_INVALID = (400, "invalid number of results requested")
     UNKNOWN = (500, "unknown error")
 
     @property
@@ -83,5 +84,7 @@ def badly_formed_digest() -> RegistryError:
     return RegistryError(ErrorCode.UNKNOWN, "badly formed digest", status=400)
 
 
-def method_not_allowed() -> RegistryError:
-    return RegistryError(ErrorCode.UNKNOWN, "method not allowed", status=405)
+def method_not_allowed(allowed: Iterable[str] = ()) -> RegistryError:
+    """405, with the ``Allow`` header HTTP asks for."""
+    headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
+    return RegistryError(ErrorCode.UNKNOWN, "method not allowed", status=405, headers=headers)

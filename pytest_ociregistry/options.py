@@ -64,18 +64,28 @@ class Options:
     """True: every blob and child manifest an OCI manifest or index references must exist in the repository
     (404 ``MANIFEST_BLOB_UNKNOWN``). The subject may dangle either way."""
 
-    strict_uploads: bool = False
-    """True: a PATCH or PUT to an upload id never handed out answers 404 ``BLOB_UPLOAD_UNKNOWN``, and a chunk
-    without ``Content-Range`` after data was sent is refused (400). Off, as the reference table pins, an unknown id
-    opens that upload and a chunk without ``Content-Range`` is appended."""
+    strict_upload_ids: bool = False
+    """True: a PATCH or PUT to an upload id never handed out answers 404 ``BLOB_UPLOAD_UNKNOWN``. Off, as the
+    reference table pins, it opens that upload."""
+
+    require_content_range: bool = False
+    """True: a chunk without ``Content-Range`` after data was sent is refused (400 ``BLOB_UPLOAD_INVALID``). Off, it
+    is appended (a streamed upload, as docker pushes)."""
+
+    upload_state: bool = False
+    """True: upload ``Location`` headers carry ``?_state=<token>`` bound to the upload's offset, and a request
+    without the current token answers 404 ``BLOB_UPLOAD_INVALID`` (distribution), so clients must follow each
+    ``Location``."""
 
     range_not_satisfiable: bool = False
     """True: a blob Range starting past the end answers 416 with ``Content-Range: bytes */<size>``. Off, it answers
     500 ``UNKNOWN`` "invalid range [a, b]; have [0, size]" as the reference table pins."""
 
-    empty_list_null: bool = False
-    """True: empty tag and catalog lists are ``null``, as the reference writes them. Off they are ``[]`` (the spec).
-    The referrers list is ``null`` when empty unless ``spec_referrers_list`` is set."""
+    null_empty_tags: bool = False
+    """True: an empty tag list is ``null`` (the reference, distribution). Off, ``[]`` (the spec)."""
+
+    null_empty_catalog: bool = False
+    """True: an empty catalog is ``null`` (the reference). Off, ``[]``."""
 
     spec_referrers_list: bool = False
     """True: an empty referrers list is ``[]``, and a repository that does not exist has an empty list too (the
@@ -95,6 +105,45 @@ class Options:
 
     referrers_method_status: int = 405
     """The status of a non-GET request to the referrers API (the reference: 405; a strict registry: 400)."""
+
+    digest_invalid_code: bool = False
+    """True: a malformed digest in a URL or query answers 400 ``DIGEST_INVALID``. Off, 400 ``UNKNOWN`` "badly formed
+    digest", as the reference table pins."""
+
+    name_unknown_for_content: bool = True
+    """True: a blob or manifest of a repository that does not exist answers ``NAME_UNKNOWN`` (the reference). False:
+    ``BLOB_UNKNOWN`` or ``MANIFEST_UNKNOWN`` (distribution)."""
+
+    distribution_accept: bool = False
+    """True: manifest GET and HEAD negotiate as distribution 2.8 does: an OCI manifest or index needs its type in
+    ``Accept`` (no header or ``*/*`` is not enough: 404 ``MANIFEST_UNKNOWN``), and a Docker schema 2 manifest asked
+    for by tag without its type answers 400 ``MANIFEST_INVALID``."""
+
+    manifest_blob_unknown_status: int = 404
+    """The status of ``MANIFEST_BLOB_UNKNOWN`` (the reference: 404; distribution: 400)."""
+
+    delete_tags: bool = True
+    """False: DELETE of a manifest by tag answers 400 ``DIGEST_INVALID`` and keeps the tag (distribution 2.8)."""
+
+    tag_pagination: bool = True
+    """False: the tag list ignores ``n`` and ``last`` and sends the whole list (distribution 2.8)."""
+
+    distribution_pagination: bool = False
+    """True: an ``n`` that is not a number is ignored, and one over ``max_page_size`` answers 400
+    ``PAGINATION_NUMBER_INVALID`` (distribution)."""
+
+    catalog_default_page_size: int | None = None
+    """The catalog's page size when the request names no ``n`` (distribution: 100)."""
+
+    catalog_needs_content: bool = False
+    """True: the catalog lists only repositories holding a blob or manifest, not ones with only an upload."""
+
+    plain_router_errors: bool = False
+    """True: a URL no route matches (bad names and tags included) answers 404 ``404 page not found`` as text/plain,
+    and a method no route takes 405 ``Method not allowed``, as distribution's router does."""
+
+    ping_json: bool = False
+    """True: ``GET /v2/`` answers ``{}`` as ``application/json`` (distribution) instead of an empty body."""
 
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
@@ -162,7 +211,9 @@ REFERENCE = Options()
 
 SPEC = Options(
     validate_manifests=True,
-    strict_uploads=True,
+    strict_upload_ids=True,
+    require_content_range=True,
+    digest_invalid_code=True,
     range_not_satisfiable=True,
     spec_referrers_list=True,
     referrers_method_status=400,
@@ -170,16 +221,29 @@ SPEC = Options(
 """OCI Distribution v1.1 as its text reads, strictest where the spec allows a choice."""
 
 DISTRIBUTION = Options(
-    delete_enabled=True,
     referrers_enabled=False,
+    single_post_upload=False,
     validate_manifests=True,
-    strict_uploads=True,
+    strict_upload_ids=True,
+    upload_state=True,
     range_not_satisfiable=True,
     api_version_header=True,
     upload_uuid_header=True,
     absolute_location=True,
-    accept_check=True,
+    distribution_accept=True,
     max_manifest_size=4 * 1024 * 1024,
+    digest_invalid_code=True,
+    name_unknown_for_content=False,
+    manifest_blob_unknown_status=400,
+    delete_tags=False,
+    tag_pagination=False,
+    null_empty_tags=True,
+    max_page_size=1000,
+    distribution_pagination=True,
+    catalog_default_page_size=100,
+    catalog_needs_content=True,
+    plain_router_errors=True,
+    ping_json=True,
 )
 """CNCF distribution 2.8 (Debian's ``docker-registry``), except where it corrupts data."""
 

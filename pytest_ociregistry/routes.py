@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .errors import ErrorCode, RegistryError, badly_formed_digest, method_not_allowed, page_not_found
 from .names import is_digest, is_repository, is_tag
+from .options import REFERENCE, Options
 
-_UPLOAD_ID = re.compile(r"[A-Za-z0-9._~=-]{1,256}")
+_UPLOAD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~=-]{1,256}")  # no "." or "..": they are path segments
 
 
 class Kind(enum.Enum):
@@ -73,8 +75,11 @@ _METHODS = {
 }
 
 
-def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_status: int = 405) -> Route:
-    """Parse a request into a :class:`Route`, in the reference's order, raising its parse errors."""
+def parse(method: str, path: str, query: Mapping[str, str], options: Options = REFERENCE) -> Route:
+    """Parse a request into a :class:`Route`, in the reference's order, raising its parse errors (as ``options``
+    word them)."""
+    digest_of_url = functools.partial(_digest, code=options.digest_invalid_code)
+    n_of = functools.partial(_n, lenient=options.distribution_pagination)
     if path in ("/v2", "/v2/"):
         return Route(Kind.PING)
     if not path.startswith("/v2/"):
@@ -82,10 +87,10 @@ def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_
     rest = path[len("/v2/") :]
     if rest == "_catalog":
         _only(method, "GET")
-        return Route(Kind.CATALOG, n=_n(query), last=query.get("last") or None)
+        return Route(Kind.CATALOG, n=n_of(query), last=query.get("last") or None)
     for suffix in ("/blobs/uploads/", "/blobs/uploads"):
         if rest.endswith(suffix):
-            return _upload_start(method, rest[: -len(suffix)], query)
+            return _upload_start(method, rest[: -len(suffix)], query, digest_of_url)
     segments = rest.split("/")
     if len(segments) >= 4 and segments[-3:-1] == ["blobs", "uploads"]:
         repo, upload_id = _repository("/".join(segments[:-3])), segments[-1]
@@ -94,13 +99,13 @@ def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_
         kind = _kind("uploads", method)
         digest = ""
         if kind is Kind.UPLOAD_COMPLETE:
-            digest = _digest(query.get("digest", ""))
+            digest = digest_of_url(query.get("digest", ""))
         return Route(kind, repo, digest=digest, upload_id=upload_id)
     if len(segments) < 3 or not all(segments[:-2]):
         raise page_not_found()
     name, section, last = "/".join(segments[:-2]), segments[-2], segments[-1]
     if section == "blobs":
-        digest = _digest(last)
+        digest = digest_of_url(last)
         return Route(_kind("blobs", method), _repository(name), digest=digest)
     if section == "manifests":
         if is_digest(last):
@@ -108,26 +113,29 @@ def parse(method: str, path: str, query: Mapping[str, str], *, referrers_method_
         elif is_tag(last):
             digest, tag = "", last
         elif ":" in last:
-            raise badly_formed_digest()
+            digest_of_url(last)
         elif last:
             raise RegistryError(ErrorCode.TAG_INVALID, "invalid tag")
         else:
             raise page_not_found()
         return Route(_kind("manifests", method), _repository(name), digest=digest, tag=tag)
     if section == "tags" and last == "list":
-        n = _n(query)
+        n = n_of(query) if options.tag_pagination else None
         _only(method, "GET")
-        return Route(Kind.TAGS_LIST, _repository(name), n=n, last=query.get("last") or None)
+        after = query.get("last") or None if options.tag_pagination else None
+        return Route(Kind.TAGS_LIST, _repository(name), n=n, last=after)
     if section == "referrers":
-        digest = _digest(last)
+        digest = digest_of_url(last)
         if method != "GET":
-            raise RegistryError(ErrorCode.UNKNOWN, "method not allowed", status=referrers_method_status)
+            raise RegistryError(
+                ErrorCode.UNKNOWN, "method not allowed", status=options.referrers_method_status, headers={"Allow": "GET"}
+            )
         artifact_type = query.get("artifactType")
         return Route(Kind.REFERRERS, _repository(name), digest=digest, artifact_type=artifact_type)
     raise page_not_found()
 
 
-def _upload_start(method: str, name: str, query: Mapping[str, str]) -> Route:
+def _upload_start(method: str, name: str, query: Mapping[str, str], digest_of_url: Callable[[str], str]) -> Route:
     repo = _repository(name)
     _only(method, "POST")
     if "mount" in query and "from" in query:
@@ -138,20 +146,20 @@ def _upload_start(method: str, name: str, query: Mapping[str, str]) -> Route:
             raise RegistryError(ErrorCode.NAME_INVALID, "invalid repository name in from")
         return Route(Kind.UPLOAD_MOUNT, repo, digest=mount, from_repo=source)
     if "digest" in query:
-        return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=_digest(query["digest"]))
+        return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=digest_of_url(query["digest"]))
     return Route(Kind.UPLOAD_START, repo)
 
 
 def _kind(section: str, method: str) -> Kind:
     kind = _METHODS[section].get(method)
     if kind is None:
-        raise method_not_allowed()
+        raise method_not_allowed(_METHODS[section])
     return kind
 
 
 def _only(method: str, allowed: str) -> None:
     if method != allowed:
-        raise method_not_allowed()
+        raise method_not_allowed([allowed])
 
 
 def _repository(name: str) -> str:
@@ -160,16 +168,18 @@ def _repository(name: str) -> str:
     return name
 
 
-def _digest(value: str) -> str:
+def _digest(value: str, *, code: bool = False) -> str:
     if not is_digest(value):
-        raise badly_formed_digest()
+        raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest") if code else badly_formed_digest()
     return value
 
 
-def _n(query: Mapping[str, str]) -> int | None:
+def _n(query: Mapping[str, str], *, lenient: bool = False) -> int | None:
     raw = query.get("n")
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 18:
+        if lenient:
+            return None
         raise RegistryError(ErrorCode.UNKNOWN, "query parameter n is not a valid integer", status=400)
     return int(raw)

@@ -180,10 +180,16 @@ class Store:
         """Whether ``name`` exists."""
         return name in self._repos
 
-    def repositories(self, n: int | None = None, last: str | None = None) -> tuple[list[str], bool]:
-        """Repository names in order, a page at a time (see :func:`page`)."""
+    def repositories(
+        self, n: int | None = None, last: str | None = None, *, with_content: bool = False
+    ) -> tuple[list[str], bool]:
+        """Repository names in order, a page at a time (see :func:`page`); ``with_content``: only those holding a
+        blob or manifest."""
         with self._lock:
-            return page(self._sorted_repos, n, last)
+            names = self._sorted_repos
+            if with_content:
+                names = [name for name in names if self._repos[name].blobs or self._repos[name].manifests]
+            return page(names, n, last)
 
     def tags(self, name: str, n: int | None = None, last: str | None = None) -> tuple[list[str], bool]:
         """A repository's tags in order, a page at a time (see :func:`page`)."""
@@ -265,9 +271,9 @@ class Store:
         self, name: str, upload_id: str, chunks: Iterable[bytes], start: int | None = None, length: int | None = None
     ) -> int:
         """Append a chunk to an upload; returns the upload's new size."""
-        upload = self.get_upload(name, upload_id, create=not self.options.strict_uploads)
+        upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
-            upload.buffer.write(chunks, start, length, append=not self.options.strict_uploads)
+            upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
             return upload.size
 
     def commit_upload(
@@ -283,11 +289,11 @@ class Store:
 
         On a mismatch the final chunk is rolled back and the upload stays open.
         """
-        upload = self.get_upload(name, upload_id, create=not self.options.strict_uploads)
+        upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
             mark = upload.size
             if length != 0 or start is not None:
-                upload.buffer.write(chunks, start, length, append=not self.options.strict_uploads)
+                upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
             try:
                 return self._commit(name, upload.buffer, digest, upload_id)
             except RegistryError:

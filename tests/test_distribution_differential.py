@@ -866,137 +866,21 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
 
 # The sequences where the fake knowingly differs from distribution 2.8: the exact difference (the xfail reason).
 DIFFERENCES: dict[str, str] = {
-    "ping": (
-        "GET /v2/: distribution answers the body {} with Content-Type application/json; the fake an empty "
-        "body with no Content-Type"
-    ),
-    "blob-post-put": "blob HEAD: distribution sends Content-Type application/octet-stream; the fake no Content-Type",
-    "blob-single-post": (
-        "POST ?digest= with a body: distribution ignores the digest and body and opens an upload (202, upload"
-        " Location, Range 0-0, Docker-Upload-UUID), so the blob is then 404 BLOB_UNKNOWN; the fake stores it "
-        "(201)"
-    ),
-    "single-post-digest-mismatch": (
-        "POST ?digest= with a mismatching body: distribution opens an upload (202); the fake answers 400 DIGEST_INVALID"
-    ),
-    "blob-chunks-without-content-range": (
-        "second PATCH without Content-Range: distribution appends it (202, Range 0-19) and the PUT completes "
-        "(201); the fake answers 400 BLOB_UPLOAD_INVALID and the PUT 400 DIGEST_INVALID"
-    ),
-    "blob-last-chunk-in-put": (
-        "PUT carrying the last chunk without Content-Range after a PATCH: distribution appends and completes "
-        "(201); the fake answers 400 BLOB_UPLOAD_INVALID"
-    ),
-    "upload-cancel": "upload DELETE: distribution's 204 carries Docker-Upload-UUID; the fake's does not",
-    "upload-unknown-id": (
-        "upload URL with an unknown id and no _state: distribution answers 404 BLOB_UPLOAD_INVALID; the fake "
-        "404 BLOB_UPLOAD_UNKNOWN"
-    ),
-    "upload-without-state": (
-        "upload URL without its _state query: distribution answers 404 BLOB_UPLOAD_INVALID to GET, PATCH and "
-        "PUT; the fake serves them (204, 202, 201)"
-    ),
-    "upload-stale-state": (
-        "PATCH to the Location from before the last chunk: distribution answers 404 BLOB_UPLOAD_INVALID (its "
-        "_state offset is stale; the upload survives); the fake 400 BLOB_UPLOAD_INVALID (it refuses the chunk"
-        " for lacking Content-Range)"
-    ),
-    "upload-put-without-digest": (
-        "upload PUT without ?digest=: distribution answers 400 DIGEST_INVALID; the fake 400 UNKNOWN"
-    ),
-    "upload-put-invalid-digest": (
-        "upload PUT with ?digest=sha256:nothex: distribution answers 400 DIGEST_INVALID; the fake 400 UNKNOWN"
-    ),
-    "blob-missing-unknown-repo": (
-        "blob GET in a repository that does not exist: distribution answers 404 BLOB_UNKNOWN; the fake 404 NAME_UNKNOWN"
-    ),
     "blob-range-unsatisfiable": (
         "unsatisfiable Range: distribution's 416 has a text/plain body (no OCI code) and "
         "Docker-Content-Digest; the fake's has RANGE_INVALID and no Docker-Content-Digest"
     ),
-    "manifest-oci-without-accept": (
-        "OCI manifest GET/HEAD with no Accept header (by tag and by digest): distribution answers 404 "
-        "MANIFEST_UNKNOWN; the fake 200"
-    ),
-    "manifest-oci-accept-wildcard": (
-        "OCI manifest GET with Accept */* or application/*: distribution answers 404 MANIFEST_UNKNOWN (it "
-        "matches exact types only); the fake 200"
-    ),
-    "manifest-docker-by-digest-accept-oci": (
-        "Docker schema2 manifest GET/HEAD by digest with Accept: OCI manifest only: distribution answers 200 "
-        "(it checks Accept for OCI types only); the fake 404 MANIFEST_UNKNOWN"
-    ),
-    "manifest-docker-by-tag-without-docker-accept": (
-        "Docker schema2 manifest by tag without schema2 in Accept: distribution tries a schema1 rewrite and "
-        "answers 400 MANIFEST_INVALID; the fake 200 with no Accept and 404 MANIFEST_UNKNOWN with Accept: OCI"
-    ),
-    "manifest-index-missing-child": (
-        "index PUT naming a missing child: distribution answers 400 MANIFEST_BLOB_UNKNOWN; the fake 404 "
-        "MANIFEST_BLOB_UNKNOWN"
-    ),
     "manifest-put-schema-version-1": (
         '{"schemaVersion":1} PUT as an OCI manifest: distribution answers 500 UNKNOWN; the fake 400 MANIFEST_INVALID'
-    ),
-    "manifest-put-missing-blobs": (
-        "manifest PUT naming missing blobs: distribution answers 400 MANIFEST_BLOB_UNKNOWN; the fake 404 "
-        "MANIFEST_BLOB_UNKNOWN"
-    ),
-    "manifest-missing-unknown-repo": (
-        "manifest GET in a repository that does not exist: distribution answers 404 MANIFEST_UNKNOWN; the "
-        "fake 404 NAME_UNKNOWN"
-    ),
-    "manifest-with-subject": "manifest PUT with a subject: distribution 2.8 sends no OCI-Subject; the fake does",
-    "referrers-api": (
-        "referrers API: distribution answers 404 text/plain '404 page not found' (no OCI code); the fake 404 UNKNOWN"
-    ),
-    "delete-manifest-by-tag": (
-        "DELETE /manifests/<tag>: distribution answers 400 DIGEST_INVALID and keeps the tag; the fake deletes"
-        " the tag (202) or answers 404 MANIFEST_UNKNOWN"
-    ),
-    "tags-list-paginated": (
-        "tags list: distribution 2.8 ignores n and last (the whole list, no Link, n=x and n=-1 are 200); the "
-        "fake paginates and answers 400 UNKNOWN to n=x and n=-1"
-    ),
-    "tags-list-empty-after-delete": (
-        'tags list after the last tagged manifest is deleted: distribution answers "tags": null; the fake []'
-    ),
-    "catalog-upload-only-repository": (
-        "catalog: distribution lists only repositories holding a blob; the fake also lists one where an "
-        "upload was only started"
-    ),
-    "catalog-n-odd": (
-        "catalog ?n=x and ?n=-1: distribution ignores them (200, default page); the fake answers 400 UNKNOWN"
-    ),
-    "catalog-n-too-large": "catalog ?n=1001: distribution answers 400 PAGINATION_NUMBER_INVALID; the fake 200",
-    "catalog-default-page-size": (
-        "catalog without n: distribution answers 100 repositories and a Link; the fake all 101 and no Link"
-    ),
-    "invalid-repository-names": (
-        "a repository name outside the grammar: distribution answers 404 text/plain (no route, no OCI code); "
-        "the fake 400 NAME_INVALID"
     ),
     "repository-name-too-long": (
         "a 256-character repository name: distribution answers 500 UNKNOWN; the fake 400 NAME_INVALID"
     ),
-    "invalid-digest-in-blob-url": (
-        "malformed digest in a blob URL: distribution answers 400 DIGEST_INVALID; the fake 400 UNKNOWN"
-    ),
     "short-digest-in-manifest-url": (
         "GET /manifests/sha256:<32 hex>: distribution answers 500 UNKNOWN (it takes it for a tag); the fake 400 UNKNOWN"
     ),
-    "invalid-tag": (
-        "a tag outside the grammar (.bad, 129 characters): distribution answers 404 text/plain (no route, no "
-        "OCI code); the fake 400 TAG_INVALID"
-    ),
-    "unknown-methods": (
-        "a method a route does not serve: distribution answers 405 text/plain 'Method not allowed' (no OCI "
-        "code) with Allow (e.g. 'DELETE, GET, HEAD, PUT' on manifests); the fake 405 UNKNOWN without Allow"
-    ),
     "get-on-upload-collection": (
         "GET /blobs/uploads/: distribution answers 404 BLOB_UPLOAD_UNKNOWN; the fake 405 UNKNOWN"
-    ),
-    "unknown-paths": (
-        "an unknown path: distribution answers 404 text/plain '404 page not found' (no OCI code); the fake 404 UNKNOWN"
     ),
 }
 

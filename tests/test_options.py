@@ -152,11 +152,20 @@ def test_check_references() -> None:
     assert make(check_references=False)[0].put("/v2/foo/manifests/v1", data=body, headers=headers).status_code == 201
 
 
-def test_strict_uploads() -> None:
+def test_strict_upload_ids() -> None:
     lenient, _ = make()
     assert lenient.patch("/v2/foo/blobs/uploads/never-issued", data=b"x").status_code == 202
-    strict, _ = make(strict_uploads=True)
+    strict, _ = make(strict_upload_ids=True)
     assert code(strict.patch("/v2/foo/blobs/uploads/never-issued", data=b"x"))[:2] == (404, "BLOB_UPLOAD_UNKNOWN")
+    assert code(strict.put(f"/v2/foo/blobs/uploads/never-issued?digest={F}", data=b"foo"))[0] == 404
+
+
+def test_require_content_range() -> None:
+    lenient, _ = make()
+    location = lenient.post("/v2/foo/blobs/uploads/").headers["Location"]
+    assert lenient.patch(location, data=b"foo").status_code == 202
+    assert lenient.patch(location, data=b"bar").headers["Range"] == "0-5"
+    strict, _ = make(require_content_range=True)
     location = strict.post("/v2/foo/blobs/uploads/").headers["Location"]
     assert strict.patch(location, data=b"foo").status_code == 202
     assert code(strict.patch(location, data=b"bar"))[:2] == (400, "BLOB_UPLOAD_INVALID")
@@ -170,10 +179,15 @@ def test_range_not_satisfiable() -> None:
     assert (r.status_code, r.headers["Content-Range"]) == (416, "bytes */11")
 
 
-def test_empty_list_null() -> None:
-    client, store = make(empty_list_null=True)
+def test_null_empty_tags() -> None:
+    client, store = make(null_empty_tags=True)
     store.start_upload("foo")
     assert client.get("/v2/foo/tags/list").data == b'{"name":"foo","tags":null}'
+    assert client.get("/v2/_catalog?last=foo").data == b'{"repositories":[]}'
+
+
+def test_null_empty_catalog() -> None:
+    assert make(null_empty_catalog=True)[0].get("/v2/_catalog").data == b'{"repositories":null}'
     assert make()[0].get("/v2/_catalog").data == b'{"repositories":[]}'
 
 
@@ -213,6 +227,106 @@ def test_max_manifest_size() -> None:
 def test_referrers_method_status() -> None:
     assert make()[0].post(f"/v2/foo/referrers/{F}").status_code == 405
     assert make(referrers_method_status=400)[0].post(f"/v2/foo/referrers/{F}").status_code == 400
+
+
+def test_upload_state() -> None:
+    client, _ = make(upload_state=True)
+    location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+    path, _, state = location.partition("?_state=")
+    assert state
+    assert code(client.patch(path, data=b"foo"))[:2] == (404, "BLOB_UPLOAD_INVALID")  # the token is required
+    moved = client.patch(location, data=b"foo").headers["Location"]
+    assert moved != location
+    assert code(client.patch(location, data=b"bar"))[:2] == (404, "BLOB_UPLOAD_INVALID")  # a stale token
+    assert client.get(moved).status_code == 204
+    assert client.put(f"{moved}&digest={F}").status_code == 201
+
+
+def test_digest_invalid_code() -> None:
+    assert code(make(digest_invalid_code=True)[0].get("/v2/foo/blobs/sha256:bad")) == (
+        400, "DIGEST_INVALID", "invalid digest")
+    assert code(make()[0].get("/v2/foo/blobs/sha256:bad"))[:2] == (400, "UNKNOWN")
+
+
+def test_name_unknown_for_content() -> None:
+    client, _ = make(name_unknown_for_content=False)
+    assert code(client.get(f"/v2/nope/blobs/{F}"))[:2] == (404, "BLOB_UNKNOWN")
+    assert code(client.get("/v2/nope/manifests/latest"))[:2] == (404, "MANIFEST_UNKNOWN")
+    assert code(client.get("/v2/nope/tags/list"))[:2] == (404, "NAME_UNKNOWN")
+
+
+def test_distribution_accept() -> None:
+    client, store = make(distribution_accept=True)
+    store.put_manifest("foo", "oci", b"{}", OCI_MANIFEST)
+    store.put_manifest("foo", "docker", b"{ }", DOCKER_MANIFEST)
+    assert code(client.get("/v2/foo/manifests/oci"))[:2] == (404, "MANIFEST_UNKNOWN")
+    assert code(client.get("/v2/foo/manifests/oci", headers={"Accept": "*/*"}))[:2] == (404, "MANIFEST_UNKNOWN")
+    assert client.get("/v2/foo/manifests/oci", headers={"Accept": OCI_MANIFEST}).status_code == 200
+    assert code(client.get("/v2/foo/manifests/docker", headers={"Accept": OCI_MANIFEST}))[:2] == (400, "MANIFEST_INVALID")
+    docker_digest = digest_of(b"{ }")
+    assert client.get(f"/v2/foo/manifests/{docker_digest}", headers={"Accept": OCI_MANIFEST}).status_code == 200
+
+
+def test_manifest_blob_unknown_status() -> None:
+    body = json.dumps({"schemaVersion": 2, "config": {"mediaType": "a/b", "digest": F, "size": 3}, "layers": []})
+    r = make(manifest_blob_unknown_status=400)[0].put("/v2/foo/manifests/v1", data=body,
+                                                       headers={"Content-Type": OCI_MANIFEST})
+    assert code(r)[:2] == (400, "MANIFEST_BLOB_UNKNOWN")
+
+
+def test_delete_tags() -> None:
+    client, store = make(delete_tags=False)
+    store.put_manifest("foo", "latest", b"foo")
+    assert code(client.delete("/v2/foo/manifests/latest"))[:2] == (400, "DIGEST_INVALID")
+    assert store.tags("foo") == (["latest"], False)
+    assert client.delete(f"/v2/foo/manifests/{F}").status_code == 202
+
+
+def test_tag_pagination() -> None:
+    client, store = make(tag_pagination=False)
+    for tag in "abc":
+        store.put_manifest("foo", tag, b"x")
+    r = client.get("/v2/foo/tags/list?n=1&last=a")
+    assert json.loads(r.data)["tags"] == ["a", "b", "c"] and "Link" not in r.headers
+    assert client.get("/v2/foo/tags/list?n=x").status_code == 200
+
+
+def test_distribution_pagination() -> None:
+    client, store = make(distribution_pagination=True, max_page_size=2)
+    store.put_blob("foo", [b"x"], digest_of(b"x"))
+    assert client.get("/v2/_catalog?n=x").status_code == 200
+    assert code(client.get("/v2/_catalog?n=3")) == (400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested")
+
+
+def test_catalog_default_page_size() -> None:
+    client, store = make(catalog_default_page_size=2)
+    for name in "abc":
+        store.put_blob(name, [b"x"], digest_of(b"x"))
+    r = client.get("/v2/_catalog")
+    assert (json.loads(r.data)["repositories"], r.headers["Link"]) == (["a", "b"], '</v2/_catalog?last=b&n=2>;rel="next"')
+
+
+def test_catalog_needs_content() -> None:
+    client, store = make(catalog_needs_content=True)
+    store.start_upload("only-upload")
+    store.put_blob("with-blob", [b"x"], digest_of(b"x"))
+    assert json.loads(client.get("/v2/_catalog").data)["repositories"] == ["with-blob"]
+
+
+def test_plain_router_errors() -> None:
+    client, _ = make(plain_router_errors=True)
+    for url in ("/v2/nothing", "/v2/Upper/tags/list", "/v2/foo/manifests/.bad"):
+        r = client.get(url)
+        assert (r.status_code, r.data, r.headers["Content-Type"]) == (404, b"404 page not found\n",
+                                                                       "text/plain; charset=utf-8")
+    r = client.open(f"/v2/foo/blobs/{F}", method="PATCH")
+    assert (r.status_code, r.data, r.headers["Allow"]) == (405, b"Method not allowed\n", "DELETE, GET, HEAD")
+    assert make()[0].open("/v2/foo/manifests/x", method="POST").headers["Allow"] == "DELETE, GET, HEAD, PUT"
+
+
+def test_ping_json() -> None:
+    r = make(ping_json=True)[0].get("/v2/")
+    assert (r.data, r.headers["Content-Type"]) == (b"{}", "application/json; charset=utf-8")
 
 
 def test_auth() -> None:  # the flows are in test_auth.py

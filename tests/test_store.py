@@ -46,7 +46,7 @@ def test_upload_offsets_and_rollback(store: Store) -> None:
 
 
 def test_strict_uploads(store: Store) -> None:
-    store.options = Options(strict_uploads=True)
+    store.options = Options(strict_upload_ids=True, require_content_range=True)
     with pytest.raises(RegistryError, match="BLOB_UPLOAD_UNKNOWN"):
         store.write_upload("r", "never-handed-out", [b"x"])
     upload = store.start_upload("r")
