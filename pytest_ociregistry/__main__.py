@@ -14,7 +14,6 @@ from .options import PRESETS, Options
 from .registry import OCIRegistry
 
 
-
 def listen_warning(host: str) -> str | None:
     """A warning when ``host`` is not a loopback address: the registry has no auth by default."""
     try:

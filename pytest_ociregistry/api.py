@@ -117,7 +117,7 @@ class RegistryApp:
             response = e.response()
         except RegistryError as e:
             response = self._error(request, e)
-        except Exception:  # noqa: BLE001 - a bug must answer as an OCI error, never as a traceback
+        except Exception:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
         return self._decorate(response)

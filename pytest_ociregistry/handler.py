@@ -140,10 +140,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Requests are recorded by the registry's own log, not printed."""
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_error(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from .options import PRESETS, Options
+from .external import ExternalRegistry
 from .registry import OCIRegistry
 
 MARKER = "oci_registry"
@@ -35,6 +36,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--oci-registry-tls", action="store_true", default=None, help="serve the oci_registry fixture over HTTPS"
     )
     parser.addini("oci_registry_preset", "behaviour preset of the oci_registry fixture", default="reference")
+    group.addoption("--oci-registry-url", default=None, metavar="URL",
+                    help="run oci_registry tests against the registry at URL instead of starting one")
+    group.addoption("--oci-registry-kind", default=None, metavar="NAME",
+                    help="what the registry at --oci-registry-url is (e.g. distribution), for the tables' departures")
+    parser.addini("oci_registry_url", "run oci_registry tests against the registry at this URL", default="")
+    parser.addini("oci_registry_kind", "what the registry at oci_registry_url is", default="")
     parser.addini("oci_registry_options", "NAME=VALUE options of the oci_registry fixture", type="linelist", default=[])
     parser.addini("oci_registry_tls", "serve the oci_registry fixture over HTTPS", type="bool", default=False)
 
@@ -128,14 +135,25 @@ def oci_registry_tls_server(
     registry.stop()
 
 
+def external_url(config: pytest.Config) -> str | None:
+    """The registry URL the tests run against instead of the in-process one, if any."""
+    return config.getoption("--oci-registry-url") or config.getini("oci_registry_url") or None
+
+
 @pytest.fixture
 def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> OCIRegistry:
     """An empty registry for this test, with the options of the nearest ``oci_registry`` marker (``tls=True``
-    serves it over HTTPS)."""
+    serves it over HTTPS). With ``--oci-registry-url``, the registry at that URL, in a namespace of this test's own."""
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}
     if marker is not None and marker.args:
         pytest.fail(f"the {MARKER} marker takes options by name only, got {marker.args!r}", pytrace=False)
+    url = external_url(pytestconfig)
+    if url is not None:
+        if options:
+            pytest.skip(f"options {sorted(options)} need the in-process registry, not one given by --oci-registry-url")
+        kind = pytestconfig.getoption("--oci-registry-kind") or pytestconfig.getini("oci_registry_kind") or None
+        return ExternalRegistry(url, kind=kind)  # type: ignore[return-value]  # the same API, over HTTP
     tls = options.pop("tls", _tls_default(pytestconfig))
     registry: OCIRegistry = request.getfixturevalue("oci_registry_tls_server" if tls else "oci_registry_server")
     registry.reset()

@@ -10,21 +10,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import content
+import pytest
+
 from .api import RegistryApp
+from .cases import Answer, Case, run_case, verify
 from .content import Content
 from .errors import ErrorCode, RegistryError
 from .faults import Fault
 from .manifest import OCTET_STREAM, Descriptor
 from .names import digest_of, is_digest, is_repository
-from .options import Options
+from .options import PRESETS, Options
+from .pushing import ContentPusher
 from .requestlog import RequestRecord
 from .server import RegistryServer
 from .store import Manifest, Store
 from .tls import TLSFiles
 
 
-class OCIRegistry(RegistryServer):
+class OCIRegistry(ContentPusher, RegistryServer):
     """An in-memory OCI Distribution registry served on a real socket.
 
     ``url`` is the base URL (``http://127.0.0.1:40123``) and ``host`` the ``host:port`` an image reference starts
@@ -134,58 +137,14 @@ class OCIRegistry(RegistryServer):
             self.open_upload(repo, _bytes(body), upload_id)
 
     def push(self, repo: str, built: Content, tag: str | None = None) -> Descriptor:
-        """Push content made by :mod:`pytest_ociregistry.content` (its blobs and child manifests first), by
-        ``tag``, or by digest when there is none; returns its descriptor."""
+        """Push content made by :mod:`pytest_ociregistry.content` straight into the store (its blobs and child
+        manifests first), by ``tag``, or by digest when there is none; returns its descriptor."""
         for child in built.children:
             self.push(repo, child)
         for digest, data in built.blobs.items():
             self.store.put_blob(_repository(repo), [data], digest)
         self.store.put_manifest(_repository(repo), tag or built.digest, built.manifest, built.media_type)
         return built.descriptor
-
-    def push_image(
-        self,
-        repo: str,
-        tag: str | None = None,
-        layers: Sequence[bytes] = (b"layer",),
-        config: bytes | Mapping[str, Any] | None = None,
-        *,
-        platform: Mapping[str, Any] | None = None,
-        annotations: Mapping[str, str] | None = None,
-        compress: bool = True,
-        docker: bool = False,
-    ) -> Descriptor:
-        """Push a valid image (see :func:`pytest_ociregistry.content.image`); returns its descriptor."""
-        built = content.image(
-            layers, config, platform=platform, annotations=annotations, compress=compress, docker=docker
-        )
-        return self.push(repo, built, tag)
-
-    def push_index(
-        self,
-        repo: str,
-        tag: str | None,
-        manifests: Sequence[Content | Descriptor],
-        *,
-        annotations: Mapping[str, str] | None = None,
-        docker: bool = False,
-    ) -> Descriptor:
-        """Push an index over images already pushed (descriptors) or built inline (``content.image(...)``)."""
-        return self.push(repo, content.index(manifests, annotations=annotations, docker=docker), tag)
-
-    def push_artifact(
-        self,
-        repo: str,
-        artifact_type: str,
-        blobs: Sequence[bytes] | Mapping[str, bytes] = (),
-        *,
-        subject: Descriptor | None = None,
-        annotations: Mapping[str, str] | None = None,
-        tag: str | None = None,
-    ) -> Descriptor:
-        """Push an OCI 1.1 artifact, with a ``subject`` so it shows in the referrers API; returns its descriptor."""
-        built = content.artifact(artifact_type, blobs, subject=subject, annotations=annotations)
-        return self.push(repo, built, tag)
 
     # Looking inside -----------------------------------------------------------------------------------------------
 
@@ -239,6 +198,21 @@ class OCIRegistry(RegistryServer):
         if self.options.auth is None:
             raise RuntimeError("token_for needs the auth option")
         return self.options.auth.token_for(user, scopes)
+
+    @property
+    def kind(self) -> str | None:
+        """The name of the preset in force, if the options are one (a table's ``departures`` are keyed by it)."""
+        return next((name for name, preset in PRESETS.items() if preset == self.options), None)
+
+    def run(self, case: Case, *, check: bool = True) -> Answer:
+        """Send a table case (seeded over HTTP first) and, with ``check``, verify the answer: a failure lists each
+        difference; a row this kind of registry is known to depart from is an expected failure."""
+        if case.skip:
+            pytest.skip(case.skip)
+        answer = run_case(self.url, case, context=self.ssl_context)
+        if check:
+            verify(case, answer, self.kind)
+        return answer
 
     # Requests and faults ------------------------------------------------------------------------------------------
 

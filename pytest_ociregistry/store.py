@@ -292,8 +292,8 @@ class Store:
         upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
             mark = upload.size
-            if length != 0 or start is not None:
-                upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
+            if length != 0 or start is not None:  # a final chunk needs no Content-Range, even when strict
+                upload.buffer.write(chunks, start, length)
             try:
                 return self._commit(name, upload.buffer, digest, upload_id)
             except RegistryError:

@@ -1,1 +1,77 @@
+"""Shared fixtures: a real CNCF distribution 2.8 (Debian's ``docker-registry``) on loopback, for the tests that
+compare the fake with it or run the tables against it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
 pytest_plugins = ["pytester"]
+
+DOCKER_REGISTRY = shutil.which("docker-registry")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace")[-2000:]
+
+
+@pytest.fixture(scope="session")
+def docker_registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``docker-registry`` on 127.0.0.1 (in-memory storage, deletes enabled); yields its base URL.
+
+    Skips when the Debian package ``docker-registry`` is not installed (``.ci/run`` installs it)."""
+    if DOCKER_REGISTRY is None:
+        pytest.skip("docker-registry (CNCF distribution 2.8, Debian package docker-registry) is not installed")
+    work = tmp_path_factory.mktemp("docker-registry")
+    port = _free_port()
+    config = work / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n"
+        "  level: error\n"
+        "storage:\n"
+        "  inmemory: {}\n"
+        "  delete:\n"
+        "    enabled: true\n"
+        "http:\n"
+        f"  addr: 127.0.0.1:{port}\n"
+    )
+    log = (work / "registry.log").open("wb")
+    process = subprocess.Popen([DOCKER_REGISTRY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"docker-registry exited with {process.returncode}: {_read(work / 'registry.log')}")
+            try:
+                if requests.get(url + "/v2/", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"docker-registry did not answer on {url}: {_read(work / 'registry.log')}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -19,12 +19,9 @@ import http.client
 import json
 import re
 import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -63,60 +60,10 @@ MISSING = digest(b"no such blob anywhere")
 # The two registries --------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
-def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``docker-registry`` on loopback; yields its base URL."""
-    assert DOCKER_REGISTRY is not None
-    work = tmp_path_factory.mktemp("docker-registry")
-    port = _free_port()
-    config = work / "config.yml"
-    config.write_text(
-        "version: 0.1\n"
-        "log:\n"
-        "  level: error\n"
-        "storage:\n"
-        "  inmemory: {}\n"
-        "  delete:\n"
-        "    enabled: true\n"
-        "http:\n"
-        f"  addr: 127.0.0.1:{port}\n"
-    )
-    log = (work / "registry.log").open("wb")
-    process = subprocess.Popen([DOCKER_REGISTRY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"docker-registry exited with {process.returncode}: {_read(work / 'registry.log')}")
-            try:
-                if requests.get(url + "/v2/", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"docker-registry did not answer on {url}: {_read(work / 'registry.log')}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _read(path: Path) -> str:
-    return path.read_text(errors="replace")[-2000:]
+def real_registry(docker_registry_url: str) -> str:
+    """A real ``docker-registry`` on loopback (see conftest); its base URL."""
+    return docker_registry_url
 
 
 @pytest.fixture(scope="module")

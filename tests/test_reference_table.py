@@ -7,15 +7,13 @@ import json
 import pytest
 
 from pytest_ociregistry import SPEC, OCIRegistry
-from pytest_ociregistry.cases import Case, assert_case, run_case
+from pytest_ociregistry.cases import Case, run_case
 from pytest_ociregistry.tables import REFERENCE
 
 
 @pytest.mark.parametrize("case", REFERENCE, ids=lambda c: c.id)
 def test_reference_row(oci_registry: OCIRegistry, case: Case) -> None:
-    if case.skip:
-        pytest.skip(case.skip)
-    assert_case(oci_registry.url, case)
+    oci_registry.run(case)
 
 
 SKIPPED_ROWS = [case for case in REFERENCE if case.skip]
