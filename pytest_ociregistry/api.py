@@ -91,9 +91,10 @@ class RegistryApp:
         """The WSGI entry point."""
         return self.handle(Request(environ))(environ, start_response)
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> BaseResponse:
         """Serve one request. Never raises: every failure is an OCI error body."""
         auth = self.options.auth
+        response: BaseResponse
         try:
             if auth is not None and request.path == auth.token_path:
                 return self._decorate(auth.handle_token(request))
@@ -155,7 +156,7 @@ class RegistryApp:
         response.headers.update(error.headers)
         return response
 
-    def _decorate(self, response: Response) -> Response:
+    def _decorate(self, response: BaseResponse) -> BaseResponse:
         options = self.options
         if options.api_version_header:
             response.headers.setdefault(*API_VERSION)

@@ -270,7 +270,7 @@ def load_table(path: str | Path) -> list[Case]:
     """A table from a JSON or YAML file: a list of objects with :class:`Case`'s fields (YAML needs PyYAML)."""
     text = Path(path).read_text()
     if str(path).endswith((".yaml", ".yml")):
-        import yaml  # optional: the ``yaml`` extra
+        import yaml  # type: ignore[import-untyped]  # optional: the ``yaml`` extra
 
         rows = yaml.safe_load(text)
     else:

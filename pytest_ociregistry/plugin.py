@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from .options import PRESETS, Options
 from .external import ExternalRegistry
+from .options import PRESETS, Options
 from .registry import OCIRegistry
 
 MARKER = "oci_registry"

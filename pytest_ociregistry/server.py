@@ -39,7 +39,7 @@ class RegistryServer(HTTPServer):
         self.faults = Faults()
 
     # pytest-httpserver keeps its bind address in ``host``; here ``host`` is what an image reference starts with.
-    @property  # type: ignore[override]
+    @property
     def host(self) -> str:
         """``host:port`` once serving (``127.0.0.1:40123``), as in ``f"{registry.host}/foo:latest"``."""
         return f"{self.format_host(self.bind_host)}:{self.port}" if self.server is not None else self.bind_host
@@ -50,7 +50,7 @@ class RegistryServer(HTTPServer):
 
     # pytest-httpserver's ``ssl_context`` is what the server presents; here that is ``server_ssl_context``, and
     # ``ssl_context`` is what a client verifies the server with (when the registry made the certificate).
-    @property  # type: ignore[override]
+    @property
     def ssl_context(self) -> SSLContext | None:
         """A client SSL context that trusts this server's certificate (httpx ``verify=``), or None."""
         return self.client_ssl_context
@@ -74,12 +74,12 @@ class RegistryServer(HTTPServer):
         self.server = make_server(
             self.bind_host,
             self.port,
-            Request.application(self.application),  # type: ignore[arg-type]
+            Request.application(self.application),
             threaded=True,
             request_handler=KeepAliveRequestHandler,
             ssl_context=self.server_ssl_context,
         )
-        self.server.daemon_threads = True
+        self.server.daemon_threads = True  # type: ignore[attr-defined]  # a ThreadingMixIn attribute
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
         self.server_thread.start()

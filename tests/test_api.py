@@ -225,7 +225,7 @@ class TestManifests:
 
 class TestListing:
     def test_tags_pagination_with_link(self, client: Client) -> None:
-        digest, body = push_image(client, "foo", "a")
+        _, body = push_image(client, "foo", "a")
         for tag in ("c", "b", "d"):
             client.put(f"/v2/foo/manifests/{tag}", data=body, headers={"Content-Type": OCI_MANIFEST})
         r = client.get("/v2/foo/tags/list?n=2")

@@ -57,7 +57,8 @@ def test_options_from_the_command_line() -> None:
 
 def test_a_bad_option_exits_2() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest_ociregistry", "--option", "nope=1"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "pytest_ociregistry", "--option", "nope=1"], check=False, capture_output=True, text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "unknown oci_registry option(s): nope" in result.stderr

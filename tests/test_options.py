@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from pytest_ociregistry import DISTRIBUTION, Auth, User, PRESETS, REFERENCE, SPEC, Options, RegistryApp, Store
+from pytest_ociregistry import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Auth, Options, RegistryApp, Store, User
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -5,6 +5,7 @@ known to answer otherwise. They pass under the ``spec`` preset; ``departures`` n
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..cases import Case
 from ..manifest import OCI_INDEX, OCI_MANIFEST
@@ -37,7 +38,13 @@ REFERRER = json.dumps(
     separators=(",", ":"),
 )
 R = digest_of(REFERRER.encode())
-IMAGE = {"digests": BLOBS, "manifests": {"foo/manifests/v1": MANIFEST}, "manifest_type": OCI_MANIFEST}
+
+
+def image_row(description: str, method: str, url: str, status: int, **columns: Any) -> Case:
+    """A row run against repository ``foo`` holding the image ``MANIFEST`` as ``v1``."""
+    return Case(description, method, url, status, digests=BLOBS, manifests={"foo/manifests/v1": MANIFEST},
+                manifest_type=OCI_MANIFEST, **columns)
+
 ACCEPT = {"Accept": f"{OCI_MANIFEST}, {OCI_INDEX}"}
 
 NO_REFERRERS = "distribution 2.8 has no referrers API"
@@ -57,13 +64,13 @@ PULL: list[Case] = [
          want_body=LAYER[1:4], want_headers={"Content-Range": f"bytes 1-3/{len(LAYER)}", "Content-Length": "3"}),
     Case("end-2 blob Range not satisfiable", "GET", f"/v2/foo/blobs/{L}", 416, digests=BLOBS, want_body=None,
          request_headers={"Range": "bytes=100-200"}, departures={"reference": REFERENCE_RANGE}),
-    Case("end-3 manifest GET by tag", "GET", "/v2/foo/manifests/v1", 200, **IMAGE, request_headers=ACCEPT,
+    image_row("end-3 manifest GET by tag", "GET", "/v2/foo/manifests/v1", 200, request_headers=ACCEPT,
          want_body=MANIFEST, want_headers={"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": M}),
-    Case("end-3 manifest GET by digest", "GET", f"/v2/foo/manifests/{M}", 200, **IMAGE, request_headers=ACCEPT,
+    image_row("end-3 manifest GET by digest", "GET", f"/v2/foo/manifests/{M}", 200, request_headers=ACCEPT,
          want_body=MANIFEST, want_headers={"Docker-Content-Digest": M}),
-    Case("end-3 manifest HEAD", "HEAD", "/v2/foo/manifests/v1", 200, **IMAGE, request_headers=ACCEPT,
+    image_row("end-3 manifest HEAD", "HEAD", "/v2/foo/manifests/v1", 200, request_headers=ACCEPT,
          want_headers={"Docker-Content-Digest": M, "Content-Length": str(len(MANIFEST))}),
-    Case("end-3 manifest unknown", "GET", "/v2/foo/manifests/v2", 404, **IMAGE, request_headers=ACCEPT,
+    image_row("end-3 manifest unknown", "GET", "/v2/foo/manifests/v2", 404, request_headers=ACCEPT,
          want_body=None, want_error="MANIFEST_UNKNOWN"),
 ]
 
@@ -101,7 +108,7 @@ PUSH: list[Case] = [
 ]
 
 DISCOVERY: list[Case] = [
-    Case("end-8a tag list", "GET", "/v2/foo/tags/list", 200, **IMAGE, want_body=None,
+    image_row("end-8a tag list", "GET", "/v2/foo/tags/list", 200, want_body=None,
          want_json={"name": "foo", "tags": ["v1"]}),
     Case("end-8b tag list n", "GET", "/v2/foo/tags/list?n=1", 200, digests=BLOBS, manifest_type=OCI_MANIFEST,
          manifests={"foo/manifests/a": MANIFEST, "foo/manifests/b": MANIFEST}, want_body=None,
@@ -124,14 +131,14 @@ DISCOVERY: list[Case] = [
          want_json={"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []},
          departures={"distribution": NO_REFERRERS,
                      "reference": "the reference writes an empty referrers list as null (its table pins it)"}),
-    Case("end-7 manifest PUT with a subject", "PUT", f"/v2/foo/manifests/{R}", 201, **IMAGE, body=REFERRER,
+    image_row("end-7 manifest PUT with a subject", "PUT", f"/v2/foo/manifests/{R}", 201, body=REFERRER,
          request_headers={"Content-Type": OCI_MANIFEST}, want_body=None, want_headers={"OCI-Subject": M},
          departures={"distribution": "distribution 2.8 sends no OCI-Subject"}),
 ]
 
 MANAGEMENT: list[Case] = [
-    Case("end-9 manifest DELETE", "DELETE", f"/v2/foo/manifests/{M}", 202, **IMAGE, want_body=None),
-    Case("end-9 manifest gone after DELETE", "GET", "/v2/foo/manifests/v1", 404, **IMAGE, request_headers=ACCEPT,
+    image_row("end-9 manifest DELETE", "DELETE", f"/v2/foo/manifests/{M}", 202, want_body=None),
+    image_row("end-9 manifest gone after DELETE", "GET", "/v2/foo/manifests/v1", 404, request_headers=ACCEPT,
          want_body=None, want_error="MANIFEST_UNKNOWN", skip="needs two requests: see the sequence tests"),
     Case("end-10 blob DELETE", "DELETE", f"/v2/foo/blobs/{L}", 202, digests=BLOBS, want_body=None),
 ]
