@@ -80,6 +80,8 @@ def inspect(data: bytes, content_type: str, *, strict: bool = False) -> Manifest
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise _invalid(f"invalid manifest JSON: {e}") from None
+    except RecursionError:
+        raise _invalid("invalid manifest JSON: nested too deeply") from None
     if not isinstance(doc, dict):
         raise _invalid("manifest is not a JSON object")
     if strict:

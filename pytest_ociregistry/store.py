@@ -87,11 +87,11 @@ class _Buffer:
                 self.data += chunk
                 self._sha256.update(chunk)
         except BaseException:
-            self._truncate(mark)
+            self.truncate(mark)
             raise
         if length is not None and len(self.data) - mark != length:
             received = len(self.data) - mark
-            self._truncate(mark)
+            self.truncate(mark)
             raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
 
     def digest(self, algorithm: str) -> str:
@@ -99,7 +99,7 @@ class _Buffer:
             return f"sha256:{self._sha256.hexdigest()}"
         return digest_of(bytes(self.data), algorithm)
 
-    def _truncate(self, size: int) -> None:
+    def truncate(self, size: int) -> None:
         del self.data[size:]
         self._sha256 = new_hash("sha256")
         self._sha256.update(self.data)
@@ -112,6 +112,13 @@ class Upload:
         self.id = upload_id
         self.buffer = _Buffer()
         self.lock = threading.Lock()
+        self.closed = False
+        """Set, under ``lock``, once the upload is committed or cancelled: its buffer may now be a stored blob."""
+
+    def check_open(self) -> None:
+        """Raise ``BLOB_UPLOAD_UNKNOWN`` if the upload ended while the caller waited for its lock."""
+        if self.closed:
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
 
     @property
     def size(self) -> int:
@@ -273,6 +280,7 @@ class Store:
         """Append a chunk to an upload; returns the upload's new size."""
         upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
+            upload.check_open()
             upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
             return upload.size
 
@@ -291,14 +299,17 @@ class Store:
         """
         upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
+            upload.check_open()
             mark = upload.size
             if length != 0 or start is not None:  # a final chunk needs no Content-Range, even when strict
                 upload.buffer.write(chunks, start, length)
             try:
-                return self._commit(name, upload.buffer, digest, upload_id)
+                blob = self._commit(name, upload.buffer, digest, upload_id)
             except RegistryError:
-                upload.buffer._truncate(mark)
+                upload.buffer.truncate(mark)
                 raise
+            upload.closed = True
+            return blob
 
     def upload_sizes(self, name: str) -> dict[str, int]:
         """The open uploads of a repository: id → bytes received."""
@@ -309,8 +320,11 @@ class Store:
         """Abandon an upload and its data."""
         with self._lock:
             repo = self._repos.get(name)
-            if repo is None or repo.uploads.pop(upload_id, None) is None:
-                raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+            upload = repo.uploads.pop(upload_id, None) if repo else None
+        if upload is None:
+            raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+        with upload.lock:  # after any chunk in flight
+            upload.closed = True
 
     # Manifests ----------------------------------------------------------------------------------------------------
 
