@@ -419,7 +419,7 @@ def required_access(route: Route) -> Access:
         return Access(catalog=True)
     if route.kind in _WRITES:
         needed = [(route.repo, frozenset({"pull", "push"}))]
-        if route.kind is Kind.UPLOAD_MOUNT:
+        if route.kind is Kind.UPLOAD_MOUNT and route.from_repo:
             needed.append((route.from_repo, frozenset({"pull"})))
         return Access(tuple(needed))
     if route.kind in _DELETES:

@@ -64,6 +64,10 @@ class Options:
     """True: every blob and child manifest an OCI manifest or index references must exist in the repository
     (404 ``MANIFEST_BLOB_UNKNOWN``). The subject may dangle either way."""
 
+    automatic_mount: bool = False
+    """True: ``POST /blobs/uploads/?mount=<digest>`` without ``from`` mounts the blob from any repository holding
+    it (201), as the spec allows. Off, it starts an ordinary upload (202), as the reference does."""
+
     strict_upload_ids: bool = False
     """True: a PATCH or PUT to an upload id never handed out answers 404 ``BLOB_UPLOAD_UNKNOWN``. Off, as the
     reference table pins, it opens that upload."""
@@ -210,6 +214,7 @@ REFERENCE = Options()
 """The reference registry's behaviour (the default)."""
 
 SPEC = Options(
+    automatic_mount=True,
     validate_manifests=True,
     strict_upload_ids=True,
     require_content_range=True,

@@ -90,7 +90,7 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
         return Route(Kind.CATALOG, n=n_of(query), last=query.get("last") or None)
     for suffix in ("/blobs/uploads/", "/blobs/uploads"):
         if rest.endswith(suffix):
-            return _upload_start(method, rest[: -len(suffix)], query, digest_of_url)
+            return _upload_start(method, rest[: -len(suffix)], query, digest_of_url, options.automatic_mount)
     segments = rest.split("/")
     if len(segments) >= 4 and segments[-3:-1] == ["blobs", "uploads"]:
         repo, upload_id = _repository("/".join(segments[:-3])), segments[-1]
@@ -108,17 +108,18 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
         digest = digest_of_url(last)
         return Route(_kind("blobs", method), _repository(name), digest=digest)
     if section == "manifests":
+        kind = _kind("manifests", method)
         if is_digest(last):
             digest, tag = last, ""
         elif is_tag(last):
             digest, tag = "", last
+        elif kind is not Kind.MANIFEST_PUT or not last:
+            raise page_not_found()  # nothing can be stored under it: not found (the reference, the conformance suite)
         elif ":" in last:
             digest_of_url(last)
-        elif last:
-            raise RegistryError(ErrorCode.TAG_INVALID, "invalid tag")
         else:
-            raise page_not_found()
-        return Route(_kind("manifests", method), _repository(name), digest=digest, tag=tag)
+            raise RegistryError(ErrorCode.TAG_INVALID, "invalid tag")
+        return Route(kind, _repository(name), digest=digest, tag=tag)
     if section == "tags" and last == "list":
         n = n_of(query) if options.tag_pagination else None
         _only(method, "GET")
@@ -135,14 +136,16 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
     raise page_not_found()
 
 
-def _upload_start(method: str, name: str, query: Mapping[str, str], digest_of_url: Callable[[str], str]) -> Route:
+def _upload_start(
+    method: str, name: str, query: Mapping[str, str], digest_of_url: Callable[[str], str], automatic_mount: bool
+) -> Route:
     repo = _repository(name)
     _only(method, "POST")
-    if "mount" in query and "from" in query:
-        mount, source = query["mount"], query["from"]
+    if "mount" in query and ("from" in query or automatic_mount):
+        mount, source = query["mount"], query.get("from", "")
         if not is_digest(mount):
             raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest in mount")
-        if not is_repository(source):
+        if source and not is_repository(source):
             raise RegistryError(ErrorCode.NAME_INVALID, "invalid repository name in from")
         return Route(Kind.UPLOAD_MOUNT, repo, digest=mount, from_repo=source)
     if "digest" in query:

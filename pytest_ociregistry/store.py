@@ -232,10 +232,10 @@ class Store:
         return blob
 
     def mount_blob(self, name: str, from_name: str, digest: str) -> Blob | None:
-        """Link a blob of ``from_name`` into ``name``; None when the source has no such blob."""
+        """Link a blob of ``from_name`` (any repository when empty) into ``name``; None when there is none."""
         with self._lock:
-            source = self._repos.get(from_name)
-            blob = source.blobs.get(digest) if source else None
+            sources = [self._repos.get(from_name)] if from_name else list(self._repos.values())
+            blob = next((s.blobs[digest] for s in sources if s is not None and digest in s.blobs), None)
             if blob is not None:
                 self._make_repo(name).blobs.setdefault(digest, blob)
         return blob

@@ -218,8 +218,9 @@ class TestManifests:
     def test_invalid_names(self, client: Client) -> None:
         assert error(client.get("/v2/Foo/manifests/v1")) == (400, "NAME_INVALID")
         assert error(client.get(f"/v2/{'a' * 256}/manifests/v1")) == (400, "NAME_INVALID")
-        assert error(client.get("/v2/foo/manifests/-bad")) == (400, "TAG_INVALID")
-        assert error(client.get(f"/v2/foo/manifests/{'a' * 129}")) == (400, "TAG_INVALID")
+        assert error(client.get("/v2/foo/manifests/-bad")) == (404, "UNKNOWN")  # nothing can be stored there
+        assert error(client.put("/v2/foo/manifests/-bad", data=b"{}")) == (400, "TAG_INVALID")
+        assert error(client.put(f"/v2/foo/manifests/{'a' * 129}", data=b"{}")) == (400, "TAG_INVALID")
         assert error(client.put("/v2/foo/manifests/sha256:bad", data=b"{}")) == (400, "UNKNOWN")  # badly formed digest
 
 

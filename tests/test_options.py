@@ -152,6 +152,16 @@ def test_check_references() -> None:
     assert make(check_references=False)[0].put("/v2/foo/manifests/v1", data=body, headers=headers).status_code == 201
 
 
+def test_automatic_mount() -> None:
+    client, store = make(automatic_mount=True)
+    store.put_blob("src", [b"foo"], F)
+    r = client.post(f"/v2/dst/blobs/uploads/?mount={F}")
+    assert (r.status_code, r.headers["Docker-Content-Digest"]) == (201, F)
+    assert store.get_blob("dst", F).data == b"foo"
+    assert make()[0].post(f"/v2/dst/blobs/uploads/?mount={F}").status_code == 202
+    assert client.post(f"/v2/dst/blobs/uploads/?mount={digest_of(b'none')}").status_code == 202
+
+
 def test_strict_upload_ids() -> None:
     lenient, _ = make()
     assert lenient.patch("/v2/foo/blobs/uploads/never-issued", data=b"x").status_code == 202

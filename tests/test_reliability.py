@@ -1325,11 +1325,15 @@ def test_tags_over_128_characters_answer_a_clean_error(oci_registry: OCIRegistry
 
 
 def test_tags_over_128_characters_are_tag_invalid(oci_registry: OCIRegistry) -> None:
+    """A PUT is refused with TAG_INVALID; a read finds nothing (404), as the OCI conformance suite requires."""
     conn = Conn(oci_registry)
-    for method in ("PUT", "GET", "DELETE"):
-        status, _, body = conn.request(method, f"/v2/foo/manifests/{'t' * 129}", b"{}", {"Content-Type": "a/b"})
-        assert status == 400
-        assert_oci_error(status, body, code="TAG_INVALID")
+    status, _, body = conn.request("PUT", f"/v2/foo/manifests/{'t' * 129}", b"{}", {"Content-Type": "a/b"})
+    assert status == 400
+    assert_oci_error(status, body, code="TAG_INVALID")
+    for method in ("GET", "DELETE"):
+        status, _, body = conn.request(method, f"/v2/foo/manifests/{'t' * 129}")
+        assert status == 404
+        assert_oci_error(status, body, code="UNKNOWN")
     conn.close()
 
 
