@@ -379,8 +379,13 @@ class RegistryApp:
         cap = self.options.max_manifest_size
         stream = request.stream
         data = stream.read(cap + 1) if cap is not None else b"".join(body_chunks(request))
-        manifest = self.store.put_manifest(route.repo, route.reference, data, request.headers.get("Content-Type"))
+        tags = request.args.getlist("tag") if route.digest else []
+        manifest = self.store.put_manifest(
+            route.repo, route.reference, data, request.headers.get("Content-Type"), tags
+        )
         response = Response(b"", 201)
+        for tag in tags:
+            response.headers.add("OCI-Tag", tag)
         response.headers["Location"] = self._location(request, f"/v2/{route.repo}/manifests/{manifest.digest}")
         response.headers["Docker-Content-Digest"] = manifest.digest
         if manifest.info.subject and self.options.referrers_enabled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .errors import ErrorCode, RegistryError
@@ -328,8 +328,11 @@ class Store:
 
     # Manifests ----------------------------------------------------------------------------------------------------
 
-    def put_manifest(self, name: str, reference: str, data: bytes, content_type: str | None = None) -> Manifest:
-        """Store a manifest under its digest, and under ``reference`` when that is a tag."""
+    def put_manifest(
+        self, name: str, reference: str, data: bytes, content_type: str | None = None, tags: Sequence[str] = ()
+    ) -> Manifest:
+        """Store a manifest under its digest, and under ``reference`` when that is a tag, and under ``tags`` (the
+        spec's ``?tag=`` on a PUT by digest)."""
         options = self.options
         media_type = content_type or OCTET_STREAM
         if options.max_manifest_size is not None and len(data) > options.max_manifest_size:
@@ -342,22 +345,26 @@ class Store:
         digest = digest_of(data, "sha256" if tag else algorithm_of(reference))
         if tag is None and digest != reference:
             raise RegistryError(ErrorCode.DIGEST_INVALID)
+        all_tags = [t for t in ([tag] if tag else []) + list(tags)]
+        bad = [t for t in all_tags if not is_tag(t)]
+        if bad:
+            raise RegistryError(ErrorCode.TAG_INVALID, f"invalid tag {bad[0]!r}")
         info = inspect(data, media_type, strict=options.validate_manifests)
         manifest = Manifest(digest, bytes(data), media_type, info)
         with self._lock:
             repo = self._repos.get(name) or Repository()
             if options.check_references:
                 self._check_references(repo, info)
-            if tag and options.immutable_tags and tag in repo.tags:
-                existing = repo.manifests.get(repo.tags[tag])
+            for t in all_tags if options.immutable_tags else ():
+                existing = repo.manifests.get(repo.tags[t]) if t in repo.tags else manifest
                 if existing is None or existing.digest != digest or existing.media_type != media_type:
                     raise RegistryError(
                         ErrorCode.DENIED, "requested access to the resource is denied: cannot overwrite tag"
                     )
             repo = self._make_repo(name)
             repo.manifests[digest] = manifest
-            if tag:
-                repo.set_tag(tag, digest)
+            for t in all_tags:
+                repo.set_tag(t, digest)
         return manifest
 
     @staticmethod

@@ -188,6 +188,12 @@ class TestManifests:
         assert r.headers["Location"] == f"/v2/foo/manifests/{digest_of(body)}"
         assert "OCI-Subject" not in r.headers
 
+    def test_put_by_digest_with_tags(self, client: Client) -> None:
+        r = client.put(f"/v2/foo/manifests/{digest_of(b'm')}?tag=a&tag=b", data=b"m")
+        assert (r.status_code, r.headers.getlist("OCI-Tag")) == (201, ["a", "b"])
+        assert json.loads(client.get("/v2/foo/tags/list").data)["tags"] == ["a", "b"]
+        assert error(client.put(f"/v2/foo/manifests/{digest_of(b'm')}?tag=-x", data=b"m")) == (400, "TAG_INVALID")
+
     def test_put_by_wrong_digest(self, client: Client) -> None:
         r = client.put(f"/v2/foo/manifests/{digest_of(b'other')}", data=b"foo")
         assert error(r) == (400, "DIGEST_INVALID")
