@@ -1275,13 +1275,18 @@ def test_fuzz_manifest_pushes(
 def test_deeply_nested_manifest_json_is_manifest_invalid(
     oci_registry: OCIRegistry, media_type: str, body: bytes
 ) -> None:
-    """Found by test_fuzz_manifest_pushes (OCI_STRESS_SCALE=5)."""
+    """Found by test_fuzz_manifest_pushes (OCI_STRESS_SCALE=5): never a 500. Where Python's JSON parser gives up
+    (a RecursionError) the answer is 400 MANIFEST_INVALID and nothing is stored; where it parses (Python 3.13 takes
+    5,000 levels of objects) the document is a JSON object the default options accept as is."""
     conn = Conn(oci_registry)
     status, _, answer = conn.request("PUT", "/v2/foo/manifests/v1", body, {"Content-Type": media_type})
     conn.close()
     print(f"\nPUT of a {len(body)}-byte nested {media_type} answered {status} {answer!r}")
-    assert oci_registry.store._repos.get("foo") is None  # nothing stored either way
-    assert_oci_error(status, answer, code="MANIFEST_INVALID")
+    if status == 201:
+        assert oci_registry.store.get_manifest("foo", "v1").data == body
+    else:
+        assert oci_registry.store._repos.get("foo") is None
+        assert_oci_error(status, answer, code="MANIFEST_INVALID")
 
 
 # --------------------------------------------------------------------------------------------------------------------
