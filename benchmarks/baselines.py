@@ -1,0 +1,87 @@
+"""Floors measured in the same run: hashing, a loopback socket copy, and do-nothing werkzeug servers."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from pytest_ociregistry.handler import KeepAliveRequestHandler
+
+COPY_CHUNK = 1 << 20
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's own handler, without printing a line per request (the registry prints none either)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+WERKZEUG = "werkzeug"
+"""werkzeug's own handler: a new connection for every request."""
+KEEPALIVE = "keepalive"
+"""pytest_ociregistry's keep-alive handler, the registry's serving path, with a do-nothing application."""
+FLOORS: dict[str, type[WSGIRequestHandler]] = {WERKZEUG: QuietRequestHandler, KEEPALIVE: KeepAliveRequestHandler}
+
+
+def sha256_seconds(data: bytes) -> float:
+    start = time.perf_counter()
+    hashlib.sha256(data).digest()
+    return time.perf_counter() - start
+
+
+def loopback_copy_seconds(data: bytes) -> float:
+    """Seconds to send ``data`` over a TCP loopback connection from one thread to a reader in another."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        sender = socket.create_connection(listener.getsockname())
+        receiver, _ = listener.accept()
+    view = memoryview(data)
+
+    def send() -> None:
+        with sender:
+            for start in range(0, len(data), COPY_CHUNK):
+                sender.sendall(view[start : start + COPY_CHUNK])
+
+    buffer = memoryview(bytearray(COPY_CHUNK))
+    with receiver:
+        start = time.perf_counter()
+        thread = threading.Thread(target=send)
+        thread.start()
+        received = 0
+        while received < len(data):
+            n = receiver.recv_into(buffer)
+            if not n:
+                break
+            received += n
+        elapsed = time.perf_counter() - start
+        thread.join()
+    if received != len(data):
+        raise AssertionError(f"loopback copy received {received} of {len(data)} bytes")
+    return elapsed
+
+
+def do_nothing(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """A WSGI application answering every request 200 with an empty body."""
+    start_response("200 OK", [("Content-Length", "0")])
+    return [b""]
+
+
+@contextmanager
+def floor_server(handler: type[WSGIRequestHandler]) -> Iterator[str]:
+    """A threaded werkzeug server running :func:`do_nothing` with ``handler``; yields its URL."""
+    server = make_server("127.0.0.1", 0, do_nothing, threaded=True, request_handler=handler)
+    server.daemon_threads = True  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,94 @@
+"""The project's performance targets, as checks over a run's results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .baselines import KEEPALIVE, WERKZEUG
+from .config import Config, size_label
+from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC
+from .stats import Key, Results
+from .workloads import LOOPBACK, SHA256
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    key: Key
+    base: Key | None
+    """Compare ``key``'s median to this row's (a ratio); None compares the median itself."""
+    limit: float
+    at_most: bool = False
+
+    def value(self, results: Results) -> float | None:
+        if self.base is not None:
+            return results.ratio(self.key, self.base)
+        row = results.get(*self.key)
+        return None if row is None else row.stat.median
+
+    def status(self, results: Results) -> str:
+        value = self.value(results)
+        if value is None:
+            return "n/a"
+        return "PASS" if (value <= self.limit if self.at_most else value >= self.limit) else "MISS"
+
+
+def targets(cfg: Config) -> list[Target]:
+    found: list[Target] = []
+    for op in ("ping", "head", "get"):
+        key = (f"small.{op}.t1", OURS)
+        floor = "small.floor.t1"
+        found.append(Target(f"small {op} 1 thread >= 0.60x werkzeug do-nothing", key, (floor, WERKZEUG), 0.6))
+        found.append(Target(f"small {op} 1 thread >= 0.60x keep-alive do-nothing", key, (floor, KEEPALIVE), 0.6))
+        for server in (OURS, OURS_PROC):
+            found.append(
+                Target(f"small {op} 1 thread ({server}) >= 1.2x {DIST_MEM}", (key[0], server), (key[0], DIST_MEM), 1.2)
+            )
+    for size in cfg.blob_sizes[1:]:
+        label = size_label(size)
+        for mode in ("single", "post_put"):
+            found.append(
+                Target(
+                    f"push {mode} {label} >= 0.40x sha256",
+                    (f"push.{mode}.{label}", OURS),
+                    (f"hash.{label}", SHA256),
+                    0.4,
+                )
+            )
+    for size in cfg.blob_sizes:
+        label = size_label(size)
+        found.append(
+            Target(f"pull {label} >= 0.35x loopback copy", (f"pull.{label}", OURS), (f"copy.{label}", LOOPBACK), 0.35)
+        )
+    label = size_label(cfg.range_size)
+    found.append(
+        Target(
+            f"pull range {label} >= 0.35x loopback copy",
+            (f"pull.range.{label}", OURS),
+            (f"copy.{label}", LOOPBACK),
+            0.35,
+        )
+    )
+    smallest = min(cfg.chunk_sizes)
+    chunks = f"chunked.{size_label(smallest)}x{cfg.chunked_total // smallest}.decile"
+    found.append(Target(f"{chunks} <= 1.5", (chunks, OURS), None, 1.5, at_most=True))
+    bench = f"parallel.{cfg.parallel_threads}x{cfg.parallel_blobs}x{size_label(cfg.parallel_size)}"
+    for dist in (DIST_MEM, DIST_FS):
+        found.append(Target(f"parallel push >= 2x {dist}", (bench, OURS), (bench, dist), 2.0))
+    for bench in (f"list.tags.{cfg.tags}", f"list.tags.{cfg.tags}.walk{cfg.page}", f"list.catalog.{cfg.repositories}"):
+        for dist in (DIST_MEM, DIST_FS):
+            found.append(Target(f"{bench} time <= {dist}", (bench, OURS), (bench, dist), 1.0, at_most=True))
+    memory = f"memory.push_pull.{size_label(cfg.memory_size)}"
+    found.append(Target(f"{memory} peak RSS growth <= 1.3x blob", (memory, OURS_PROC), None, 1.3, at_most=True))
+    found.append(Target("server start < 100 ms", ("fixture.start", OURS), None, 100, at_most=True))
+    found.append(
+        Target(
+            f"reset() at {cfg.reset_objects} objects < 1 ms",
+            (f"fixture.reset.{cfg.reset_objects}", OURS),
+            None,
+            1,
+            at_most=True,
+        )
+    )
+    found.append(Target("reference table < 1 s", ("fixture.reference", OURS), None, 1000, at_most=True))
+    return found

@@ -1,0 +1,468 @@
+"""The workload groups. Each measures the registry servers and the baselines its ratios need, adding rows."""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry.cases import assert_case
+from pytest_ociregistry.tables import REFERENCE
+
+from . import baselines
+from .baselines import KEEPALIVE, WERKZEUG
+from .client import (
+    BenchmarkError,
+    Connection,
+    Content,
+    get_manifest,
+    head_manifest,
+    list_pages,
+    make_image,
+    mount_image,
+    on_threads,
+    payload,
+    pull,
+    pull_range,
+    push_chunked,
+    push_image,
+    push_post_put,
+    push_single,
+    put_manifest,
+    requests_per_second,
+)
+from .config import Config, MiB, size_label
+from .servers import DIST_FS, DIST_MEM, OURS, Pool, registry_names, starter
+from .serving import Server, fits, peak_rss
+from .stats import Key, Results, Row, Stat, millis, rate, runs, timed
+
+SHA256 = "sha256"
+LOOPBACK = "loopback"
+SEED_THREADS = 8
+CATALOG_PAGE = 1000
+"""The largest ``n`` distribution accepts on _catalog (it answers 400 PAGINATION_NUMBER_INVALID above)."""
+
+
+@dataclass
+class Context:
+    config: Config
+    pool: Pool
+    results: Results
+
+    def servers(self) -> list[Server]:
+        return self.pool.all()
+
+    def add(
+        self,
+        bench: str,
+        server: str,
+        stat: Stat,
+        unit: str,
+        *,
+        higher: bool,
+        baseline: Key | None = None,
+        note: str = "",
+    ) -> None:
+        self.results.add(Row(bench, server, stat, unit, higher, baseline, note))
+        print(f"  {bench:<28} {server:<10} {stat.median:>12.3f} {unit}", flush=True)
+
+    def hash_baseline(self, blob: Content) -> Key:
+        """sha256 over ``blob`` (in MB/s), measured once per size."""
+        data = blob.data
+        key = (f"hash.{size_label(len(data))}", SHA256)
+        if self.results.get(*key) is None:
+            count = self.config.per_sample(len(data))
+            seconds = runs(
+                self.config.reps_for(len(data)), lambda: sum(baselines.sha256_seconds(data) for _ in range(count))
+            )
+            self.add(key[0], SHA256, rate(len(data) * count, seconds.samples), "MB/s", higher=True)
+        return key
+
+    def copy_baseline(self, blob: Content) -> Key:
+        """A loopback TCP copy of ``blob`` (in MB/s), measured once per size."""
+        data = blob.data
+        key = (f"copy.{size_label(len(data))}", LOOPBACK)
+        if self.results.get(*key) is None:
+            count = self.config.per_sample(len(data))
+            seconds = runs(
+                self.config.reps_for(len(data)),
+                lambda: sum(baselines.loopback_copy_seconds(data) for _ in range(count)),
+            )
+            self.add(key[0], LOOPBACK, rate(len(data) * count, seconds.samples), "MB/s", higher=True)
+        return key
+
+
+def throughput(cfg: Config, size: int, action: Callable[[], object]) -> Stat:
+    """MB/s of ``action`` moving ``size`` bytes, repeated within each run when small."""
+    count = cfg.per_sample(size)
+    seconds = runs(cfg.reps_for(size), lambda: timed(lambda: [action() for _ in range(count)]))
+    return rate(size * count, seconds.samples)
+
+
+def split(items: list, parts: int) -> list[list]:  # type: ignore[type-arg]
+    return [items[i::parts] for i in range(parts)]
+
+
+# Fixture ------------------------------------------------------------------------------------------------------------
+
+
+def fixture(ctx: Context) -> None:
+    cfg = ctx.config
+
+    def enter_seconds(factory: Callable[[], object]) -> float:
+        manager = factory()
+        start = timed(manager.__enter__)  # type: ignore[attr-defined]
+        manager.__exit__(None, None, None)  # type: ignore[attr-defined]
+        return start
+
+    floor_start = runs(
+        cfg.fixture_reps, lambda: enter_seconds(lambda: baselines.floor_server(baselines.FLOORS[WERKZEUG]))
+    )
+    ctx.add(
+        "fixture.start", WERKZEUG, millis(floor_start), "ms", higher=False, note="make_server + thread, do-nothing app"
+    )
+    ours_start = runs(cfg.fixture_reps, lambda: enter_seconds(starter(OURS)))
+    ctx.add(
+        "fixture.start",
+        OURS,
+        millis(ours_start),
+        "ms",
+        higher=False,
+        baseline=("fixture.start", WERKZEUG),
+        note="OCIRegistry() + start()",
+    )
+
+    with baselines.floor_server(baselines.FLOORS[KEEPALIVE]) as url, Connection(url) as conn:
+        requests = 200
+        one = runs(
+            cfg.fixture_reps, lambda: timed(lambda: [conn.request("GET", "/") for _ in range(requests)]) / requests
+        )
+    ctx.add(
+        "fixture.request", KEEPALIVE, millis(one), "ms", higher=False, note="one keep-alive request, do-nothing app"
+    )
+
+    registry = OCIRegistry()
+    registry.start()
+    try:
+
+        def reset_seconds() -> float:
+            seed_objects(registry, cfg.reset_objects)
+            return timed(registry.reset)
+
+        reset = runs(cfg.fixture_reps, reset_seconds)
+        ctx.add(
+            f"fixture.reset.{cfg.reset_objects}",
+            OURS,
+            millis(reset),
+            "ms",
+            higher=False,
+            baseline=("fixture.request", KEEPALIVE),
+            note="ratio: in do-nothing requests",
+        )
+
+        cases = [case for case in REFERENCE if not case.skip]
+
+        def table_seconds() -> float:
+            def run() -> None:
+                for case in cases:
+                    registry.reset()
+                    assert_case(registry.url, case)
+
+            return timed(run)
+
+        table = runs(cfg.big_reps, table_seconds)
+    finally:
+        registry.stop()
+    requests = sum(len(c.manifests) + len(c.digests) + len(c.blob_stream) + 1 for c in cases)
+    with baselines.floor_server(baselines.FLOORS[WERKZEUG]) as url:
+
+        def fresh_requests() -> float:
+            def run() -> None:
+                for _ in range(requests):
+                    with Connection(url) as conn:
+                        conn.request("GET", "/")
+
+            return timed(run)
+
+        floor = runs(cfg.big_reps, fresh_requests)
+    ctx.add(
+        "fixture.reference",
+        WERKZEUG,
+        millis(floor),
+        "ms",
+        higher=False,
+        note=f"{requests} requests on fresh connections, do-nothing app",
+    )
+    ctx.add(
+        "fixture.reference",
+        OURS,
+        millis(table),
+        "ms",
+        higher=False,
+        baseline=("fixture.reference", WERKZEUG),
+        note=f"{len(cases)} cases, {requests} requests",
+    )
+
+
+def seed_objects(registry: OCIRegistry, count: int) -> None:
+    """``count`` objects straight into the store: half blobs, half tagged manifests, over ten repositories."""
+    for i in range(count // 2):
+        repo = f"bench/reset{i % 10}"
+        registry.push_blob(repo, b"blob %d" % i)
+        registry.push_manifest(repo, f"t{i}", b'{"schemaVersion":2,"n":%d}' % i)
+
+
+# Small requests -----------------------------------------------------------------------------------------------------
+
+
+def small(ctx: Context) -> None:
+    cfg = ctx.config
+
+    def measure(url: str, threads: int, work: Callable[[Connection], object]) -> Stat:
+        return runs(cfg.small_reps, lambda: requests_per_second(url, threads, cfg.small_seconds, work))
+
+    for name, handler in baselines.FLOORS.items():
+        with baselines.floor_server(handler) as url:
+            for threads in cfg.small_threads:
+                stat = measure(url, threads, lambda conn: conn.request("GET", "/v2/"))
+                ctx.add(f"small.floor.t{threads}", name, stat, "req/s", higher=True, note="do-nothing app")
+
+    image, repo = make_image(), "bench/small"
+    operations: dict[str, Callable[[Connection], object]] = {
+        "ping": lambda conn: conn.request("GET", "/v2/"),
+        "head": lambda conn: head_manifest(conn, repo, "latest", image.digest),
+        "get": lambda conn: get_manifest(conn, repo, "latest", image.digest),
+    }
+    for server in ctx.servers():
+        with Connection(server.url) as conn:
+            push_image(conn, repo, image)
+        for threads in cfg.small_threads:
+            for op, work in operations.items():
+                ctx.add(
+                    f"small.{op}.t{threads}",
+                    server.name,
+                    measure(server.url, threads, work),
+                    "req/s",
+                    higher=True,
+                    baseline=(f"small.floor.t{threads}", KEEPALIVE),
+                )
+
+
+# Push and pull ------------------------------------------------------------------------------------------------------
+
+
+def push(ctx: Context) -> None:
+    cfg = ctx.config
+    repo = "bench/push"
+    for size in cfg.blob_sizes:
+        blob, label = payload(size), size_label(size)
+        base = ctx.hash_baseline(blob)
+        for server in ctx.servers():
+            if not fits(server, size):
+                continue
+            with Connection(server.url) as conn:
+                if server.single_post:
+                    stat = throughput(cfg, size, lambda: push_single(conn, repo, blob))
+                    ctx.add(f"push.single.{label}", server.name, stat, "MB/s", higher=True, baseline=base)
+                stat = throughput(cfg, size, lambda: push_post_put(conn, repo, blob))
+                ctx.add(f"push.post_put.{label}", server.name, stat, "MB/s", higher=True, baseline=base)
+
+
+def pull_group(ctx: Context) -> None:
+    cfg = ctx.config
+    repo = "bench/pull"
+    blobs = [payload(size) for size in cfg.blob_sizes]
+    largest = blobs[-1]
+    offset = (largest.size - cfg.range_size) // 2
+    for server in ctx.servers():
+        with Connection(server.url) as conn:
+            for blob in blobs:
+                if fits(server, blob.size):
+                    push_post_put(conn, repo, blob)
+    for blob in blobs:
+        base = ctx.copy_baseline(blob)
+        for server in ctx.servers():
+            if not fits(server, blob.size):
+                continue
+            with Connection(server.url) as conn:
+                stat = throughput(cfg, blob.size, lambda: pull(conn, repo, blob))
+            ctx.add(f"pull.{size_label(blob.size)}", server.name, stat, "MB/s", higher=True, baseline=base)
+    base = ctx.copy_baseline(payload(cfg.range_size))
+    for server in ctx.servers():
+        if not fits(server, largest.size):
+            continue
+        with Connection(server.url) as conn:
+
+            def reads() -> None:
+                for _ in range(cfg.range_reads):
+                    pull_range(conn, repo, largest, offset, cfg.range_size)
+
+            seconds = runs(cfg.reps, lambda: timed(reads))
+        ctx.add(
+            f"pull.range.{size_label(cfg.range_size)}",
+            server.name,
+            rate(cfg.range_size * cfg.range_reads, seconds.samples),
+            "MB/s",
+            higher=True,
+            baseline=base,
+            note=f"of a {size_label(largest.size)} blob",
+        )
+
+
+# Chunked upload -----------------------------------------------------------------------------------------------------
+
+
+def decile_ratio(latencies: list[float]) -> float:
+    """The median latency of the last tenth of the PATCHes over that of the first tenth."""
+    tenth = max(1, len(latencies) // 10)
+    return statistics.median(latencies[-tenth:]) / statistics.median(latencies[:tenth])
+
+
+def chunked(ctx: Context) -> None:
+    cfg = ctx.config
+    full = payload(cfg.chunked_total, seed=1)
+    base = ctx.hash_baseline(full)
+    for chunk_size in cfg.chunk_sizes:
+        bench = f"chunked.{size_label(chunk_size)}x{cfg.chunked_total // chunk_size}"
+        for server in ctx.servers():
+            patches = cfg.chunked_total // chunk_size
+            if server.slow_patches:
+                patches = min(patches, cfg.slow_patches)
+            blob = full if patches * chunk_size == full.size else payload(patches * chunk_size, seed=1)
+            if not fits(server, blob.size):
+                continue
+            seconds, ratios = [], []
+            with Connection(server.url) as conn:
+                for _ in range(cfg.big_reps):
+                    began = time.perf_counter()
+                    latencies = push_chunked(conn, "bench/chunked", blob, chunk_size)
+                    seconds.append(time.perf_counter() - began)
+                    ratios.append(decile_ratio(latencies))
+            note = "" if blob is full else f"only {patches} PATCHes ({size_label(blob.size)}): slow per PATCH"
+            ctx.add(bench, server.name, rate(blob.size, seconds), "MB/s", higher=True, baseline=base, note=note)
+            ctx.add(
+                f"{bench}.decile",
+                server.name,
+                Stat(tuple(ratios)),
+                "x",
+                higher=False,
+                baseline=(f"{bench}.decile", DIST_FS),
+                note="last/first decile PATCH latency",
+            )
+
+
+# Parallel push ------------------------------------------------------------------------------------------------------
+
+
+def parallel(ctx: Context) -> None:
+    cfg = ctx.config
+    threads, count, size = cfg.parallel_threads, cfg.parallel_blobs, cfg.parallel_size
+    base = payload(size, seed=2).data
+    blobs = [Content.of(i.to_bytes(8, "big") + base[8:]) for i in range(threads * count)]
+    jobs = [[(f"bench/parallel{t}", blobs[t * count + i]) for i in range(count)] for t in range(threads)]
+    total = size * threads * count
+    bench = f"parallel.{threads}x{count}x{size_label(size)}"
+    hashing = runs(cfg.big_reps, lambda: timed(lambda: [hashlib.sha256(b.data).digest() for b in blobs]))
+    ctx.add(bench, SHA256, rate(total, hashing.samples), "MB/s", higher=True, note="one thread hashing it all")
+
+    def work(conn: Connection, job: tuple[str, Content]) -> None:
+        push_post_put(conn, *job)
+
+    for server in ctx.servers():
+        if not fits(server, size):
+            continue
+        seconds = runs(cfg.big_reps, lambda: on_threads(server.url, jobs, work))
+        ctx.add(bench, server.name, rate(total, seconds.samples), "MB/s", higher=True, baseline=(bench, SHA256))
+
+
+# Listing ------------------------------------------------------------------------------------------------------------
+
+
+def listing(ctx: Context) -> None:
+    cfg = ctx.config
+    image, repo = make_image(), "bench/list"
+    tags = [f"t{i:05d}" for i in range(cfg.tags)]
+    names = [f"bench/cat{i:05d}" for i in range(cfg.repositories)]
+    tags_bench, walk_bench = f"list.tags.{cfg.tags}", f"list.tags.{cfg.tags}.walk{cfg.page}"
+    catalog_bench = f"list.catalog.{cfg.repositories}"
+    for server in ctx.servers():
+        with Connection(server.url) as conn:
+            push_image(conn, repo, image, ())
+        on_threads(server.url, split(tags, SEED_THREADS), lambda conn, tag: put_manifest(conn, repo, tag, image))
+        on_threads(server.url, split(names, SEED_THREADS), lambda conn, name: mount_image(conn, name, repo, image))
+
+        with Connection(server.url) as conn:
+
+            def listed(path: str, key: str, want: list[str]) -> tuple[float, int]:
+                got: list[tuple[list[str], int]] = []
+                seconds = timed(lambda: got.append(list_pages(conn, path, key)))
+                items, pages = got[0]
+                if not set(want) <= set(items) or len(items) != len(set(items)):
+                    raise BenchmarkError(f"{server.name} {path}: {len(items)} items, not the {len(want)} pushed")
+                return seconds, pages
+
+            def measure(bench: str, path: str, key: str, want: list[str]) -> None:
+                samples = [listed(path, key, want) for _ in range(cfg.reps)]
+                pages = samples[0][1]
+                ctx.add(
+                    bench,
+                    server.name,
+                    millis(Stat(tuple(s for s, _ in samples))),
+                    "ms",
+                    higher=False,
+                    baseline=None if server.name == DIST_MEM else (bench, DIST_MEM),
+                    note=f"{pages} page{'s' if pages > 1 else ''}",
+                )
+
+            measure(tags_bench, f"/v2/{repo}/tags/list", "tags", tags)
+            measure(walk_bench, f"/v2/{repo}/tags/list?n={cfg.page}", "tags", tags)
+            measure(catalog_bench, f"/v2/_catalog?n={CATALOG_PAGE}", "repositories", names)
+
+
+# Memory -------------------------------------------------------------------------------------------------------------
+
+
+def memory(ctx: Context) -> None:
+    """Peak RSS growth of a registry process across one push and pull of a large blob, streamed both ways."""
+    cfg = ctx.config
+    size = cfg.memory_size
+    blob = payload(size, seed=3)
+    bench = f"memory.push_pull.{size_label(size)}"
+    for name in [n for n in registry_names() if n != OURS]:
+        growth = []
+        for _ in range(cfg.big_reps):
+            with starter(name)() as server, Connection(server.url) as conn:
+                if not fits(server, size):
+                    break
+                assert server.pid is not None
+                conn.request("GET", "/v2/")
+                before = peak_rss(server.pid)
+                push_post_put(conn, "bench/memory", blob, streamed=True)
+                pull(conn, "bench/memory", blob)
+                growth.append(peak_rss(server.pid) - before)
+        if not growth:
+            continue
+        ctx.add(
+            bench,
+            name,
+            Stat(tuple(g / size for g in growth)),
+            "x blob",
+            higher=False,
+            baseline=None if name == DIST_FS else (bench, DIST_FS),
+            note=f"peak RSS +{statistics.median(growth) / MiB:.0f} MiB",
+        )
+
+
+GROUPS: dict[str, Callable[[Context], None]] = {
+    "fixture": fixture,
+    "listing": listing,
+    "small": small,
+    "push": push,
+    "pull": pull_group,
+    "chunked": chunked,
+    "parallel": parallel,
+    "memory": memory,
+}
