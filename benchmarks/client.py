@@ -258,8 +258,9 @@ def head_manifest(conn: Connection, repo: str, reference: str, digest: str) -> N
         raise DigestMismatch(f"HEAD {repo}:{reference}: {reply.header('Docker-Content-Digest')}, want {digest}")
 
 
-def list_pages(conn: Connection, path: str, key: str) -> tuple[list[str], int]:
-    """GET a listing and every page its ``Link`` headers lead to: all the items, and how many pages."""
+def list_pages(conn: Connection, path: str, key: str, *, follow: bool = True) -> tuple[list[str], int]:
+    """GET a listing and every page its ``Link`` headers lead to (only the first with ``follow=False``): all the
+    items, and how many pages."""
     items: list[str] = []
     pages = 0
     next_path: str | None = path
@@ -267,7 +268,7 @@ def list_pages(conn: Connection, path: str, key: str) -> tuple[list[str], int]:
         reply = conn.request("GET", next_path)
         items.extend(json.loads(reply.body)[key] or [])
         pages += 1
-        link = _LINK.search(reply.header("Link"))
+        link = _LINK.search(reply.header("Link")) if follow else None
         next_path = path_of(link[1]) if link else None
     return items, pages
 

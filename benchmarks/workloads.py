@@ -35,7 +35,7 @@ from .client import (
     requests_per_second,
 )
 from .config import Config, MiB, size_label
-from .servers import DIST_FS, DIST_MEM, OURS, Pool, registry_names, starter
+from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC, Pool, registry_names, starter
 from .serving import Server, fits, peak_rss
 from .stats import Key, Results, Row, Stat, millis, rate, runs, timed
 
@@ -420,6 +420,26 @@ def listing(ctx: Context) -> None:
             measure(tags_bench, f"/v2/{repo}/tags/list", "tags", tags)
             measure(walk_bench, f"/v2/{repo}/tags/list?n={cfg.page}", "tags", tags)
             measure(catalog_bench, f"/v2/_catalog?n={CATALOG_PAGE}", "repositories", names)
+            if server.name in (OURS, OURS_PROC):  # distribution 2.8 does not page tags
+                page_costs(ctx, conn, server.name, repo, tags)
+
+
+def page_costs(ctx: Context, conn: Connection, server: str, repo: str, tags: list[str]) -> None:
+    """The first and the last page of a long tag list: pages must cost the same wherever they start."""
+    cfg = ctx.config
+    first = f"list.tags.{cfg.tags}.page.first"
+    for bench, after in ((first, None), (f"list.tags.{cfg.tags}.page.last", tags[-cfg.page - 1])):
+        query = f"n={cfg.page}" + (f"&last={after}" if after else "")
+        want = tags[: cfg.page] if after is None else tags[-cfg.page :]
+
+        def one_page() -> None:
+            items, _ = list_pages(conn, f"/v2/{repo}/tags/list?{query}", "tags", follow=False)
+            if items != want:
+                raise BenchmarkError(f"{server} page {query}: wrong tags")
+
+        samples = [timed(one_page) for _ in range(cfg.reps * 20)]
+        ctx.add(bench, server, millis(Stat(tuple(samples))), "ms", higher=False,
+                baseline=None if bench == first else (first, server), note=f"one page of {cfg.page}")
 
 
 # Memory -------------------------------------------------------------------------------------------------------------

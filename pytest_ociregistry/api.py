@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.datastructures import Range
+from werkzeug.datastructures import Headers, Range
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Request
@@ -43,9 +43,17 @@ _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
 
 
 class Response(BaseResponse):
-    """A response with no Content-Type unless one is set (an empty 202 is not ``text/plain``)."""
+    """A response with no Content-Type unless one is set (an empty 202 is not ``text/plain``), whose headers go
+    out as set: every handler sets its own, so werkzeug's per-response rewriting is skipped."""
 
     default_mimetype = None
+
+    def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
+        if self.status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
+            self.headers.pop("Content-Length", None)
+        elif "Content-Length" not in self.headers and isinstance(self.response, list):
+            self.headers["Content-Length"] = str(sum(len(part) for part in self.response))
+        return self.headers
 
 
 Handler = Callable[[Request, Route], Response]
@@ -59,11 +67,22 @@ def _json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def body_chunks(request: Request) -> Iterator[bytes]:
-    """The request body in chunks, as it arrives (``Transfer-Encoding: chunked`` bodies included)."""
+def body_chunks(request: Request) -> Iterator[memoryview]:
+    """The request body in chunks, as it arrives (``Transfer-Encoding: chunked`` bodies included).
+
+    The chunks are views of one reused buffer: each is valid until the next is read (the store copies each once).
+    """
     stream = request.stream
-    while chunk := stream.read(CHUNK_SIZE):
-        yield chunk
+    view = memoryview(bytearray(CHUNK_SIZE))
+    left = _content_length(request)
+    while left is None or left > 0:
+        # Never ask for more than is left: werkzeug's LimitedStream would read into a temporary buffer instead.
+        n = stream.readinto(view if left is None else view[: min(CHUNK_SIZE, left)])
+        if not n:
+            return
+        if left is not None:
+            left -= n
+        yield view[:n]
 
 
 def _content_length(request: Request) -> int | None:
@@ -377,8 +396,7 @@ class RegistryApp:
 
     def handle_manifest_put(self, request: Request, route: Route) -> Response:
         cap = self.options.max_manifest_size
-        stream = request.stream
-        data = stream.read(cap + 1) if cap is not None else b"".join(body_chunks(request))
+        data = request.stream.read(-1 if cap is None else cap + 1)
         tags = request.args.getlist("tag") if route.digest else []
         manifest = self.store.put_manifest(
             route.repo, route.reference, data, request.headers.get("Content-Type"), tags

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # A body left unread beyond this is not worth draining: the connection is closed instead.
 MAX_DRAIN = 64 << 20
+_date_cache: list[Any] = [0, ""]
 
 
 class _CountingInput(io.RawIOBase):
@@ -30,10 +32,15 @@ class _CountingInput(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self.consumed += len(data)
-        return len(data)
+        readinto = getattr(self.raw, "readinto", None)
+        if readinto is not None:  # straight from the socket into the caller's buffer: no copy under the GIL
+            n = readinto(buffer) or 0
+        else:
+            data = self.raw.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.consumed += n
+        return n
 
     def read(self, size: int | None = -1) -> bytes:
         data = self.raw.read() if size is None or size < 0 else self.raw.read(size)
@@ -136,6 +143,16 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             remaining -= len(data)
         if remaining > 0:
             self.close_connection = True
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, formatted once a second rather than on every response."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = int(time.time())
+        cached = _date_cache
+        if cached[0] != now:
+            cached[:] = [now, super().date_time_string(now)]
+        return str(cached[1])
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Requests are recorded by the registry's own log, not printed."""

@@ -38,7 +38,7 @@ class Kind(enum.Enum):
     REFERRERS = "referrers"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """A parsed request: its kind and the names in its URL, each already validated."""
 

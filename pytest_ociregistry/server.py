@@ -129,15 +129,23 @@ class RegistryServer(HTTPServer):
         return bool(self.oneshot_handlers.match(request) or self.handlers.match(request))
 
 
+_KEPT_ENVIRON = [
+    (name, name.upper().replace("-", "_") if name in ("Content-Type", "Content-Length") else
+     "HTTP_" + name.upper().replace("-", "_"))
+    for name in KEPT_HEADERS
+]
+
+
 def _record(request: Request, response: Response, handler: str, fault: str | None) -> RequestRecord:
-    consumed = getattr(request.environ.get("wsgi.input"), "consumed", None)
+    environ = request.environ
+    consumed = getattr(environ.get("wsgi.input"), "consumed", None)
     return RequestRecord(
         method=request.method,
         path=request.path,
         query=request.query_string.decode("latin-1"),
         status=response.status_code,
         error=request.environ.get(ERROR_KEY),
-        headers={name: request.headers[name] for name in KEPT_HEADERS if name in request.headers},
+        headers={name: environ[key] for name, key in _KEPT_ENVIRON if key in environ},
         body_size=consumed if consumed is not None else request.content_length or 0,
         identity=request.environ.get(IDENTITY_KEY),
         fault=fault,
