@@ -34,6 +34,9 @@ from .store import Blob, Store
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
+PULL_CHUNK_SIZE = 4 << 20
+# Set by a server (our keep-alive handler) that writes memoryviews as they are: blob bodies are then not copied.
+BUFFERS_OK_KEY = "ociregistry.buffers_ok"
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 # Per-request facts the api leaves in the WSGI environ for the request log.
 ERROR_KEY = "ociregistry.error"
@@ -310,7 +313,8 @@ class RegistryApp:
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
             status = 206
         headers["Content-Length"] = str(end - start)
-        return Response(_slices(blob.data, start, end), status, headers=headers, direct_passthrough=True)
+        zero_copy = bool(request.environ.get(BUFFERS_OK_KEY))
+        return Response(_slices(blob.data, start, end, zero_copy), status, headers=headers, direct_passthrough=True)
 
     def _blob_range(self, parsed: Range | None, size: int) -> tuple[int, int]:
         unsatisfiable = {"Content-Range": f"bytes */{size}"}
@@ -473,8 +477,11 @@ def _distribution_accepts(request: Request, route: Route, media_type: str) -> No
         raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
 
 
-def _slices(data: bytes | bytearray, start: int, end: int) -> Iterator[bytes]:
-    """``data[start:end]`` in bounded chunks, so a large blob is never copied whole."""
+def _slices(data: bytes | bytearray, start: int, end: int, zero_copy: bool = False) -> Iterator[bytes]:
+    """``data[start:end]`` in bounded chunks, so a large blob is never copied whole. A server that takes buffers
+    (``BUFFERS_OK_KEY`` in the environ) gets views of the stored bytes, copied by nothing but the socket; WSGI
+    asks for bytes elsewhere."""
     view = memoryview(data)
-    for offset in range(start, end, CHUNK_SIZE):
-        yield bytes(view[offset : min(offset + CHUNK_SIZE, end)])
+    for offset in range(start, end, PULL_CHUNK_SIZE):
+        piece = view[offset : min(offset + PULL_CHUNK_SIZE, end)]
+        yield piece if zero_copy else bytes(piece)  # type: ignore[misc]

@@ -108,7 +108,7 @@ class Faults:
 
 def _mangled(chunks: Iterator[bytes], cut_after: int | None, corrupt: bool) -> Iterator[bytes]:
     sent = 0
-    for chunk in chunks:
+    for chunk in map(bytes, chunks):  # the registry may hand out memoryviews
         if corrupt and sent == 0 and chunk:
             chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
         if cut_after is not None and sent + len(chunk) >= cut_after:

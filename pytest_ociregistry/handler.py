@@ -16,6 +16,9 @@ from werkzeug.serving import WSGIRequestHandler
 
 log = logging.getLogger(__name__)
 
+# The environ key saying this server writes memoryviews (pytest_ociregistry.api.BUFFERS_OK_KEY; not imported, so
+# the handler stays independent of the api).
+BUFFERS_OK = "ociregistry.buffers_ok"
 # A body left unread beyond this is not worth draining: the connection is closed instead.
 MAX_DRAIN = 64 << 20
 _date_cache: list[Any] = [0, ""]
@@ -64,6 +67,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.environ = self.make_environ()
         body = environ["wsgi.input"] = _CountingInput(environ["wsgi.input"])
+        environ[BUFFERS_OK] = True  # _send writes any buffer, so the app may hand out memoryviews
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
