@@ -146,8 +146,11 @@ class Auth:
         ``UNAUTHORIZED`` for no or wrong credentials or an expired or foreign token, 403 ``DENIED`` for valid
         credentials without the access."""
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-        if not scheme:
-            if self.scheme == "basic" and self.anonymous and self._covers(self.grant(None, needed), needed):
+        if not scheme or (self.scheme == "basic" and _empty_basic(scheme, credentials)):
+            # Anonymous access, never for /v2/: a client decides from the ping's challenge whether to authenticate
+            # (skopeo then sends empty Basic credentials where it has none: those are anonymous too).
+            pinged = not (needed.repositories or needed.catalog)
+            if self.scheme == "basic" and not pinged and self._covers(self.grant(None, needed), needed):
                 return ANONYMOUS, None
             if needed.catalog and self.anonymous_catalog_empty:
                 raise EmptyCatalog(self._challenge(request, needed))
@@ -260,6 +263,11 @@ class Auth:
                 self._tokens["refresh:" + refresh_token] = _Token(identity, Access(), float("inf"))
             doc["refresh_token"] = refresh_token
         return Response(json.dumps(doc), 200, content_type="application/json")
+
+
+def _empty_basic(scheme: str, credentials: str) -> bool:
+    """Whether this is ``Basic`` with an empty user and password (``Og==``)."""
+    return scheme.lower() == "basic" and credentials.strip() == "Og=="
 
 
 def parse_scopes(scopes: Iterable[str]) -> Access:

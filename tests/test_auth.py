@@ -51,6 +51,15 @@ class TestBasic:
         assert r.status_code == 401
         assert oci_registry.requests[0].identity == "anonymous"
 
+    def test_the_ping_is_always_challenged(self, oci_registry: OCIRegistry) -> None:
+        """Clients (skopeo) decide from /v2/ whether to send credentials, even where anonymous pull is on."""
+        r = requests.get(f"{oci_registry.url}/v2/", timeout=10)
+        assert (r.status_code, r.headers["WWW-Authenticate"]) == (401, 'Basic realm="pytest-ociregistry"')
+        oci_registry.push_blob("public/base", b"data")
+        empty = {"Authorization": "Basic Og=="}  # what skopeo sends without credentials: anonymous
+        assert requests.get(f"{oci_registry.url}/v2/public/base/blobs/{D}", headers=empty, timeout=10).content == b"data"
+        assert requests.get(f"{oci_registry.url}/v2/team/x/tags/list", headers=empty, timeout=10).status_code == 401
+
     def test_catalog_is_its_own_permission(self, oci_registry: OCIRegistry) -> None:
         assert requests.get(f"{oci_registry.url}/v2/_catalog", auth=("alice", "wonderland"), timeout=10).status_code == 200
         assert requests.get(f"{oci_registry.url}/v2/_catalog", auth=("bob", "builder"), timeout=10).status_code == 403
