@@ -75,7 +75,7 @@ def body_chunks(request: Request) -> Iterator[memoryview]:
 
     The chunks are views of one reused buffer: each is valid until the next is read (the store copies each once).
     """
-    stream = request.stream
+    stream: Any = request.stream  # a werkzeug LimitedStream or the server's stream: both have readinto
     view = memoryview(bytearray(CHUNK_SIZE))
     left = _content_length(request)
     while left is None or left > 0:

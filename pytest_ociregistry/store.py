@@ -18,6 +18,9 @@ from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect, media_typ
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
 
+Chunk = bytes | bytearray | memoryview
+"""A piece of a request body, as the api hands it over (valid until the next is asked for)."""
+
 
 @dataclass(frozen=True)
 class Blob:
@@ -64,7 +67,7 @@ class _Buffer:
         self._sha256 = new_hash("sha256")
 
     def write(
-        self, chunks: Iterable[bytes], start: int | None = None, length: int | None = None, *, append: bool = True
+        self, chunks: Iterable[Chunk], start: int | None = None, length: int | None = None, *, append: bool = True
     ) -> None:
         """Append ``chunks`` at ``start`` (the current end when None); all or nothing.
 
@@ -213,7 +216,7 @@ class Store:
             raise RegistryError(ErrorCode.BLOB_UNKNOWN)
         return blob
 
-    def put_blob(self, name: str, chunks: Iterable[bytes], digest: str, length: int | None = None) -> Blob:
+    def put_blob(self, name: str, chunks: Iterable[Chunk], digest: str, length: int | None = None) -> Blob:
         """Store the content of ``chunks`` under ``digest`` (a monolithic upload), if it matches."""
         buffer = _Buffer()
         buffer.write(chunks, length=length)
@@ -275,7 +278,7 @@ class Store:
         return upload
 
     def write_upload(
-        self, name: str, upload_id: str, chunks: Iterable[bytes], start: int | None = None, length: int | None = None
+        self, name: str, upload_id: str, chunks: Iterable[Chunk], start: int | None = None, length: int | None = None
     ) -> int:
         """Append a chunk to an upload; returns the upload's new size."""
         upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
@@ -289,7 +292,7 @@ class Store:
         name: str,
         upload_id: str,
         digest: str,
-        chunks: Iterable[bytes] = (),
+        chunks: Iterable[Chunk] = (),
         start: int | None = None,
         length: int | None = None,
     ) -> Blob:

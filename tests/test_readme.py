@@ -11,7 +11,7 @@ import pytest
 from pytest_ociregistry import PRESETS, Options
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-SNIPPETS = [block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "def test_" in block]
+SNIPPETS = [block for block in re.findall(r"```python\n(.*?)```", README, re.DOTALL) if "def test_" in block]
 
 pytest.importorskip("trustme")  # before any in-process pytester run (see test_plugin.py)
 
@@ -24,7 +24,7 @@ def test_snippet_passes(pytester: pytest.Pytester, snippet: str) -> None:
 
 
 def test_the_option_table_is_current() -> None:
-    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", README, re.M)
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", README, re.MULTILINE)
     table = {name: (ref.strip(), spec.strip(), dist.strip()) for name, ref, spec, dist in rows}
 
     def shown(value: object) -> str:
@@ -44,7 +44,7 @@ def test_the_option_table_is_current() -> None:
 
 
 def test_the_first_two_commands() -> None:
-    first, second = re.search(r"```sh\n(.*?)\n(.*?)\n```", README, re.S).groups()  # type: ignore[union-attr]
+    first, second = re.search(r"```sh\n(.*?)\n(.*?)\n```", README, re.DOTALL).groups()  # type: ignore[union-attr]
     assert first.startswith("pip install -e '.[test,tls]' && python -m pytest_ociregistry")
     assert second.split("#")[0].strip() == "python -m pytest -n 2"
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
