@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .serving import Server, stop, wait_ready
+from .serving import Server, free_port, spawned
 
 BINARY = "docker-registry"
 INMEMORY_MAX_BLOB = 1 << 20
@@ -21,12 +19,6 @@ run at ~20 MB/s): beyond 1 MiB it measures that, not the registry."""
 
 def available() -> bool:
     return shutil.which(BINARY) is not None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def config(storage: str, root: Path, port: int) -> dict[str, object]:
@@ -52,14 +44,8 @@ def serve(storage: str, name: str) -> Iterator[Server]:
         port = free_port()
         path = root / "config.yml"
         path.write_text(json.dumps(config(storage, root / "data", port)))
-        with open(root / "log.txt", "wb") as log:
-            proc = subprocess.Popen([binary, "serve", str(path)], stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, proc)
-            max_blob = INMEMORY_MAX_BLOB if storage == "inmemory" else None
+        max_blob = INMEMORY_MAX_BLOB if storage == "inmemory" else None
+        with open(root / "log.txt", "wb") as log, spawned([binary, "serve", str(path)], port, log) as (url, pid):
             yield Server(
-                name, url, pid=proc.pid, single_post=False, paginated_tags=False, max_blob=max_blob, slow_patches=True
+                name, url, pid=pid, single_post=False, paginated_tags=False, max_blob=max_blob, slow_patches=True
             )
-        finally:
-            stop(proc)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 from .client import BenchmarkError, Connection
 
@@ -50,6 +53,28 @@ def wait_ready(url: str, proc: subprocess.Popen[str] | subprocess.Popen[bytes] |
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def spawned(argv: Sequence[str], port: int, log: IO[bytes] | None = None) -> Iterator[tuple[str, int]]:
+    """Run ``argv``, which serves on 127.0.0.1:``port``, until it answers ``GET /v2/``; yield its URL and pid, and
+    stop it on exit. Its output goes to ``log``; without one, its stdout is dropped and its stderr is left on ours."""
+    if log is None:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    else:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc)
+        yield url, proc.pid
+    finally:
+        stop(proc)
 
 
 def stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:

@@ -69,18 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     warning = listen_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)
-    registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
-    registry.start()
-    print(registry.url, flush=True)
-    if registry.ca_bundle is not None:
-        print(f"CA bundle: {registry.ca_bundle}", file=sys.stderr, flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Before the URL is printed: whoever reads it may signal at once.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
+    registry.start()
+    print(registry.url, flush=True)
+    if registry.ca_bundle is not None:
+        print(f"CA bundle: {registry.ca_bundle}", file=sys.stderr, flush=True)
     stop.wait()
     registry.stop()
     return 0

@@ -138,8 +138,6 @@ DISCOVERY: list[Case] = [
 
 MANAGEMENT: list[Case] = [
     image_row("end-9 manifest DELETE", "DELETE", f"/v2/foo/manifests/{M}", 202, want_body=None),
-    image_row("end-9 manifest gone after DELETE", "GET", "/v2/foo/manifests/v1", 404, request_headers=ACCEPT,
-         want_body=None, want_error="MANIFEST_UNKNOWN", skip="needs two requests: see the sequence tests"),
     Case("end-10 blob DELETE", "DELETE", f"/v2/foo/blobs/{L}", 202, digests=BLOBS, want_body=None),
 ]
 
