@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import report
 from .config import FULL, QUICK
-from .servers import Pool
+from .servers import Pool, skipped
 from .stats import Results
 from .targets import targets
 from .workloads import GROUPS, Context
@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = [name for name in GROUPS if not args.only or name in args.only]
     results = Results()
     began = time.perf_counter()
+    for note in skipped():
+        print(f"({note})")
     with Pool() as pool:
         ctx = Context(config, pool, results)
         for name in selected:

@@ -6,13 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .servers import DIST_FS, DIST_MEM, registry_names
+from .servers import CUE, DIST_FS, DIST_MEM, registry_names
 from .stats import Results, Row
 from .targets import Target
 
+COMPARED = (DIST_MEM, DIST_FS, CUE)
+"""Registry servers every other registry's row is also shown as a ratio to."""
 HEADER = (
     f"{'benchmark':<30} {'server':<10} {'median':>10} {'min':>10} {'max':>10} {'unit':<7}"
-    f" {'ratio':>7}  {'to baseline':<28} {'vs dist-mem':>11} {'vs dist-fs':>10}  note"
+    f" {'ratio':>7}  {'to baseline':<28}" + "".join(f" {'vs ' + name:>11}" for name in COMPARED) + "  note"
 )
 
 
@@ -33,12 +35,13 @@ def line(results: Results, row: Row) -> str:
     base = results.ratio(row.key, row.baseline) if row.baseline else None
     base_name = "/".join(row.baseline) if row.baseline else ""
     registry = row.server in registry_names()
-    dists = [
-        results.ratio(row.key, (row.bench, d)) if registry and row.server != d else None for d in (DIST_MEM, DIST_FS)
-    ]
+    others = "".join(
+        f" {ratio(results.ratio(row.key, (row.bench, name)) if registry and row.server != name else None):>11}"
+        for name in COMPARED
+    )
     return (
         f"{row.bench:<30} {row.server:<10} {number(stat.median):>10} {number(stat.min):>10} {number(stat.max):>10}"
-        f" {row.unit:<7} {ratio(base):>7}  {base_name:<28} {ratio(dists[0]):>11} {ratio(dists[1]):>10}  {row.note}"
+        f" {row.unit:<7} {ratio(base):>7}  {base_name:<28}{others}  {row.note}"
     )
 
 

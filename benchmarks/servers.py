@@ -1,26 +1,26 @@
 """The servers under test, started lazily and shared by the workloads of a run.
 
 ``ours`` is the fixture in this process (how tests use it: client and server share the GIL); ``ours-proc`` is
-``python -m pytest_ociregistry`` in its own process (as distribution runs), for a like-for-like comparison.
+``python -m pytest_ociregistry`` in its own process (as distribution runs), for a like-for-like comparison. ``cue``
+(the issue's Go reference) and distribution run when they are installed.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 from pytest_ociregistry import OCIRegistry
 
-from . import distribution
-from .client import BenchmarkError
-from .serving import Server, stop, wait_ready
+from . import cue, distribution
+from .serving import Server, free_port, spawned
 
 OURS = "ours"
 OURS_PROC = "ours-proc"
 DIST_MEM = "dist-mem"
 DIST_FS = "dist-fs"
+CUE = "cue"
 
 
 @contextmanager
@@ -35,19 +35,10 @@ def ours() -> Iterator[Server]:
 
 @contextmanager
 def ours_process() -> Iterator[Server]:
-    """``python -m pytest_ociregistry --port 0``: its first stdout line is its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest_ociregistry", "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise BenchmarkError(f"python -m pytest_ociregistry printed {url!r}, not its URL")
-        wait_ready(url, proc)
-        yield Server(OURS_PROC, url, pid=proc.pid)
-    finally:
-        stop(proc)
+    """``python -m pytest_ociregistry``, on a free port like the other servers in their own process."""
+    port = free_port()
+    with spawned([sys.executable, "-m", "pytest_ociregistry", "--port", str(port)], port) as (url, pid):
+        yield Server(OURS_PROC, url, pid=pid)
 
 
 def starter(name: str) -> Callable[[], AbstractContextManager[Server]]:
@@ -59,12 +50,29 @@ def starter(name: str) -> Callable[[], AbstractContextManager[Server]]:
         return lambda: distribution.serve("inmemory", DIST_MEM)
     if name == DIST_FS:
         return lambda: distribution.serve("filesystem", DIST_FS)
+    if name == CUE:
+        return lambda: cue.serve(CUE)
     raise KeyError(name)
 
 
 def registry_names() -> list[str]:
     """Every registry server available here."""
-    return [OURS, OURS_PROC] + ([DIST_MEM, DIST_FS] if distribution.available() else [])
+    names = [OURS, OURS_PROC]
+    if distribution.available():
+        names += [DIST_MEM, DIST_FS]
+    if cue.binary() is not None:
+        names.append(CUE)
+    return names
+
+
+def skipped() -> list[str]:
+    """Why each optional server missing from :func:`registry_names` is."""
+    notes = []
+    if not distribution.available():
+        notes.append(f"{DIST_MEM}, {DIST_FS}: skipped, {distribution.BINARY} is not on PATH")
+    if (why := cue.missing()) is not None:
+        notes.append(f"{CUE}: skipped, {why} (a binary serving ociserver.New(ocimem.New(), nil) on --port)")
+    return notes
 
 
 class Pool:

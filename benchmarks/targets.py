@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .baselines import WERKZEUG
 from .config import Config, size_label
-from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC
+from .servers import CUE, DIST_FS, DIST_MEM, OURS, OURS_PROC
 from .stats import Key, Results
 from .workloads import LOOPBACK, SHA256
 
@@ -56,6 +56,11 @@ def targets(cfg: Config) -> list[Target]:
                     0.4,
                 )
             )
+    # the issue: push and pull no slower than cue-labs' Go registry (ociserver + ocimem), served over loopback
+    for size in cfg.blob_sizes[1:]:
+        label = size_label(size)
+        for bench in (f"push.single.{label}", f"push.post_put.{label}", f"pull.{label}"):
+            found.append(Target(f"{bench} >= 1.0x {CUE}", (bench, OURS), (bench, CUE), 1.0))
     for size in cfg.blob_sizes:
         label = size_label(size)
         found.append(
