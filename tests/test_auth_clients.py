@@ -9,18 +9,25 @@ Each test checks what crossed the wire from the registry's request log (who made
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from client_support import (
+    REF_NAME,
+    Skopeo,
+    ca_bundle,
+    cert_dir,
+    chunks_of,
+    new_skopeo,
+    oras_provider_module,
+    write_files,
+    write_layout,
+)
 
-from pytest_ociregistry import Auth, Descriptor, OCIRegistry, RegistryError, User, content
+from pytest_ociregistry import Auth, OCIRegistry, RegistryError, User, content
 from pytest_ociregistry.content import Content
 from pytest_ociregistry.manifest import OCI_MANIFEST
 from pytest_ociregistry.names import digest_of
@@ -45,7 +52,6 @@ def basic(*, anonymous: bool = False) -> Auth:
 # (empty user and password), which counts as anonymous.
 
 
-REF_NAME = "org.opencontainers.image.ref.name"
 
 
 # Helpers ------------------------------------------------------------------------------------------------------------
@@ -79,17 +85,6 @@ def build_image(label: str) -> Content:
     return content.image(tars, config, platform=platform)
 
 
-def write_layout(root: Path, tag: str, image: Content) -> None:
-    """Write ``image`` as an OCI image layout directory, named ``tag`` in ``index.json``."""
-    blob_dir = root / "blobs" / "sha256"
-    blob_dir.mkdir(parents=True)
-    (root / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    for digest, data in {image.digest: image.manifest, **image.blobs}.items():
-        (blob_dir / digest.removeprefix("sha256:")).write_bytes(data)
-    top = Descriptor(image.media_type, image.digest, len(image.manifest), annotations={REF_NAME: tag})
-    (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top.to_json()]}))
-
-
 def read_layout(root: Path, tag: str) -> dict[str, bytes]:
     """Every piece (manifest and blobs) of the image an OCI layout names ``tag``, by digest, each checked against its
     digest."""
@@ -114,61 +109,13 @@ def assert_stored(registry: OCIRegistry, repo: str, tag: str, image: Content) ->
         assert registry.blob(repo, digest) == data
 
 
-def ca_bundle(registry: OCIRegistry) -> str:
-    assert registry.ca_bundle is not None and registry.ca_bundle.is_file()
-    return str(registry.ca_bundle)
-
-
-def cert_dir(registry: OCIRegistry) -> str:
-    assert registry.cert_dir is not None and (registry.cert_dir / "ca.crt").is_file()
-    return str(registry.cert_dir)
-
-
 # skopeo -------------------------------------------------------------------------------------------------------------
-
-
-class Skopeo:
-    """Runs ``skopeo --insecure-policy <args>`` with HOME and XDG dirs of its own (so no stored credentials leak in)."""
-
-    def __init__(self, executable: str, home: Path) -> None:
-        self.executable = executable
-        (home / "run").mkdir(parents=True)
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_RUNTIME_DIR": str(home / "run"),
-            "REGISTRY_AUTH_FILE": str(home / "auth.json"),
-        }
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [self.executable, "--insecure-policy", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env, check=False)
-
-    def __call__(self, *args: str) -> str:
-        """Run it; fail the test unless it exits 0; return its stdout."""
-        done = self.run(*args)
-        if done.returncode != 0:
-            pytest.fail(f"skopeo {' '.join(args)} exited {done.returncode}:\n{done.stderr}", pytrace=False)
-        return done.stdout
-
-    def fails(self, *args: str) -> str:
-        """Run it (with ``--debug``, so the log shows each answer); fail the test if it exits 0; return its stderr."""
-        done = self.run("--debug", *args)
-        if done.returncode == 0:
-            pytest.fail(f"skopeo {' '.join(args)} succeeded:\n{done.stdout}", pytrace=False)
-        return done.stderr
 
 
 @pytest.fixture
 def skopeo(tmp_path: Path) -> Skopeo:
     """skopeo, with HOME and XDG dirs in ``tmp_path``."""
-    executable = shutil.which("skopeo")
-    if executable is None:
-        pytest.skip("skopeo is not installed")
-    return Skopeo(executable, tmp_path / "home")
+    return new_skopeo(tmp_path)
 
 
 def skopeo_round_trip(
@@ -333,8 +280,7 @@ def test_skopeo_anonymous_pull(oci_registry: OCIRegistry, skopeo: Skopeo, tmp_pa
 def oras_provider(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """``oras.provider``, its sleeping retry decorator removed, HOME in ``tmp_path``, and ``login`` kept away from any
     docker daemon: it takes its own way, writing ``~/.docker/config.json``."""
-    provider = pytest.importorskip("oras.provider", reason="oras-py is not installed")
-    monkeypatch.setattr(provider.Registry, "do_request", provider.Registry.do_request.__wrapped__)
+    provider = oras_provider_module(monkeypatch)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
     def no_docker_daemon(**kwargs: Any) -> Any:
@@ -342,15 +288,6 @@ def oras_provider(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
     monkeypatch.setattr(provider.oras.utils, "get_docker_client", no_docker_daemon)
     return provider
-
-
-def write_files(root: Path, sizes: dict[str, int]) -> dict[str, bytes]:
-    """Files of the given sizes (seeded by name) under ``root``; their bytes by name."""
-    root.mkdir(parents=True, exist_ok=True)
-    files = {name: random.Random(name).randbytes(size) for name, size in sizes.items()}
-    for name, data in files.items():
-        (root / name).write_bytes(data)
-    return files
 
 
 def push_artifact_by_hand(registry: OCIRegistry, repo: str, tag: str, files: dict[str, bytes]) -> None:
@@ -491,12 +428,6 @@ def test_oras_login_push_with_a_push_token_then_anonymous_pull(
 @pytest.fixture
 def dxf_module() -> Any:
     return pytest.importorskip("dxf", reason="python-dxf is not installed")
-
-
-def chunks_of(data: bytes, size: int) -> Iterator[bytes]:
-    """``data`` as a generator of chunks (python-dxf sends it with ``Transfer-Encoding: chunked``)."""
-    for offset in range(0, len(data), size):
-        yield data[offset : offset + size]
 
 
 @pytest.mark.oci_registry(tls=True, auth=bearer())

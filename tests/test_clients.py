@@ -10,18 +10,26 @@ not installed.
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import socket
 import ssl
-import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin
 
 import pytest
+from client_support import (
+    REF_NAME,
+    Skopeo,
+    ca_bundle,
+    cert_dir,
+    chunks_of,
+    new_skopeo,
+    oras_provider_module,
+    write_files,
+    write_layout,
+)
 
 from pytest_ociregistry import Descriptor, OCIRegistry, RegistryError, content
 from pytest_ociregistry.content import Content
@@ -29,7 +37,6 @@ from pytest_ociregistry.manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, O
 from pytest_ociregistry.names import digest_of
 from pytest_ociregistry.requestlog import RequestLog, RequestRecord
 
-REF_NAME = "org.opencontainers.image.ref.name"
 TLS = pytest.mark.oci_registry(tls=True)
 
 
@@ -53,25 +60,6 @@ def build_image(label: str, layers: int = 3, arch: str = "amd64", *, docker: boo
         "rootfs": {"type": "layers", "diff_ids": [digest_of(tar) for tar in tars]},
     }
     return content.image(tars, config, platform=platform, docker=docker)
-
-
-def pieces(built: Content) -> dict[str, bytes]:
-    """Every piece of ``built`` by digest: its manifest, its blobs, and its children's, all the way down."""
-    found = {built.digest: built.manifest, **built.blobs}
-    for child in built.children:
-        found.update(pieces(child))
-    return found
-
-
-def write_layout(root: Path, tag: str, built: Content) -> None:
-    """Write ``built`` as an OCI image layout directory, its top manifest named ``tag`` in ``index.json``."""
-    blob_dir = root / "blobs" / "sha256"
-    blob_dir.mkdir(parents=True)
-    (root / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    for digest, data in pieces(built).items():
-        (blob_dir / digest.removeprefix("sha256:")).write_bytes(data)
-    top = Descriptor(built.media_type, built.digest, len(built.manifest), annotations={REF_NAME: tag})
-    (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top.to_json()]}))
 
 
 ManifestReader = Callable[[str], tuple[bytes, "str | None"]]
@@ -167,47 +155,10 @@ def wire(oci_registry: OCIRegistry) -> RequestLog:
 # skopeo -------------------------------------------------------------------------------------------------------------
 
 
-class Skopeo:
-    """Runs ``skopeo --insecure-policy <args>`` with HOME and XDG dirs of its own."""
-
-    def __init__(self, executable: str, home: Path) -> None:
-        self.executable = executable
-        (home / "run").mkdir(parents=True)
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_RUNTIME_DIR": str(home / "run"),
-        }
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [self.executable, "--insecure-policy", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env, check=False)
-
-    def __call__(self, *args: str) -> str:
-        """Run it; fail the test unless it exits 0; return its stdout."""
-        done = self.run(*args)
-        if done.returncode != 0:
-            pytest.fail(f"skopeo {' '.join(args)} exited {done.returncode}:\n{done.stderr}", pytrace=False)
-        return done.stdout
-
-    def fails(self, *args: str) -> str:
-        """Run it; fail the test if it exits 0; return its stderr."""
-        done = self.run(*args)
-        if done.returncode == 0:
-            pytest.fail(f"skopeo {' '.join(args)} succeeded:\n{done.stdout}", pytrace=False)
-        return done.stderr
-
-
 @pytest.fixture
 def skopeo(tmp_path: Path) -> Skopeo:
     """skopeo, with HOME and XDG dirs in ``tmp_path``."""
-    executable = shutil.which("skopeo")
-    if executable is None:
-        pytest.skip("skopeo is not installed")
-    return Skopeo(executable, tmp_path / "home")
+    return new_skopeo(tmp_path)
 
 
 def test_skopeo_copy_image_round_trip(oci_registry: OCIRegistry, skopeo: Skopeo, tmp_path: Path) -> None:
@@ -507,24 +458,13 @@ def test_pushed_artifact_is_a_referrer(
 @pytest.fixture
 def oras_provider(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ``oras.provider`` module, its sleeping retry decorator removed (a failure fails)."""
-    provider = pytest.importorskip("oras.provider")
-    monkeypatch.setattr(provider.Registry, "do_request", provider.Registry.do_request.__wrapped__)
-    return provider
+    return oras_provider_module(monkeypatch)
 
 
 @pytest.fixture
 def oras_client(oci_registry: OCIRegistry, oras_provider: Any) -> Any:
     """An oras-py client on the fixture over plain HTTP."""
     return oras_provider.Registry(hostname=oci_registry.host, insecure=True)
-
-
-def write_files(root: Path, sizes: dict[str, int]) -> dict[str, bytes]:
-    """Write files of the given sizes (seeded by name) under ``root``; returns their bytes by name."""
-    root.mkdir(parents=True, exist_ok=True)
-    files = {name: random.Random(name).randbytes(size) for name, size in sizes.items()}
-    for name, data in files.items():
-        (root / name).write_bytes(data)
-    return files
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["monolithic", "chunked"])
@@ -585,12 +525,6 @@ def test_oras_tags_and_delete(oci_registry: OCIRegistry, oras_client: Any) -> No
 def dxf_module() -> Any:
     """The python-dxf module."""
     return pytest.importorskip("dxf")
-
-
-def chunks_of(data: bytes, size: int) -> Iterator[bytes]:
-    """``data`` as a generator of ``size``-byte chunks (so requests sends ``Transfer-Encoding: chunked``)."""
-    for offset in range(0, len(data), size):
-        yield data[offset : offset + size]
 
 
 def test_dxf_chunked_push_pull_and_delete(oci_registry: OCIRegistry, dxf_module: Any, wire: RequestLog) -> None:
@@ -809,20 +743,6 @@ def test_garbage_on_the_socket_leaves_the_server_serving(
 
 
 # TLS: every client against the HTTPS registry, trusting its throw-away CA ------------------------------------------
-
-
-def ca_bundle(registry: OCIRegistry) -> str:
-    """The registry's CA file, which must exist (a ``tls=True`` registry)."""
-    assert registry.url.startswith("https://"), registry.url
-    assert registry.ca_bundle is not None and registry.ca_bundle.is_file()
-    return str(registry.ca_bundle)
-
-
-def cert_dir(registry: OCIRegistry) -> str:
-    """The registry's skopeo ``--cert-dir``: a directory with the CA as ``ca.crt``."""
-    assert registry.cert_dir is not None
-    assert (registry.cert_dir / "ca.crt").read_bytes() == Path(ca_bundle(registry)).read_bytes()
-    return str(registry.cert_dir)
 
 
 def push_and_pull_over_http(send: Callable[[str, str, bytes | None, Mapping[str, str]], Any], url: str) -> None:
