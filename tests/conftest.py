@@ -15,6 +15,15 @@ import requests
 
 pytest_plugins = ["pytester"]
 
+# An in-process pytester run forgets the modules it imported; a library first imported inside one comes back as
+# a second copy whose classes do not match the first (httpx's error mapping, cryptography's bindings). Importing
+# them here, before any such run, keeps one copy.
+for _name in ("httpx", "httpcore", "trustme", "cryptography", "yaml", "oras.provider", "dxf"):
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
+
 DOCKER_REGISTRY = shutil.which("docker-registry")
 
 

@@ -6,10 +6,6 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-# Imported here, before any in-process pytester run: a run forgets the modules it imported, and cryptography's
-# native bindings do not survive being imported a second time.
-pytest.importorskip("trustme")
-
 
 def test_each_test_starts_empty_with_default_options(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
@@ -142,6 +138,7 @@ def test_a_failing_test_reports_the_registry_requests(pytester: pytest.Pytester)
 
 
 def test_tls_marker_and_factory(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("trustme", reason="TLS needs the tls extra (trustme)")
     pytester.makepyfile(
         """
         import ssl, urllib.request
@@ -174,6 +171,7 @@ def test_tls_marker_and_factory(pytester: pytest.Pytester) -> None:
 
 
 def test_tls_for_the_whole_run(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("trustme", reason="TLS needs the tls extra (trustme)")
     pytester.makepyfile(
         """
         def test_it(oci_registry):

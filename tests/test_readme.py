@@ -13,7 +13,6 @@ from pytest_ociregistry import PRESETS, Options
 README = (Path(__file__).parent.parent / "README.md").read_text()
 SNIPPETS = [block for block in re.findall(r"```python\n(.*?)```", README, re.DOTALL) if "def test_" in block]
 
-pytest.importorskip("trustme")  # before any in-process pytester run (see test_plugin.py)
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[re.search(r"def (test_\w+)", s)[1] for s in SNIPPETS])  # type: ignore[index]
