@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import re
 import threading
 from collections.abc import Iterator, Mapping
@@ -46,10 +47,11 @@ class RequestRecord:
 
 
 class RequestLog:
-    """A thread-safe, append-only list of :class:`RequestRecord`."""
+    """A thread-safe, append-only list of :class:`RequestRecord`, keeping the last ``limit`` (a long-running
+    server's log does not grow without end; a test's is emptied by ``reset()``)."""
 
-    def __init__(self) -> None:
-        self._records: list[RequestRecord] = []
+    def __init__(self, limit: int = 100_000) -> None:
+        self._records: collections.deque[RequestRecord] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def append(self, record: RequestRecord) -> None:
@@ -58,7 +60,7 @@ class RequestLog:
 
     def clear(self) -> None:
         with self._lock:
-            self._records = []
+            self._records.clear()
 
     def __iter__(self) -> Iterator[RequestRecord]:
         return iter(self.snapshot())

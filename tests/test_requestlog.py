@@ -64,3 +64,12 @@ def test_reset_clears_the_log(oci_registry: OCIRegistry) -> None:
     oci_registry.reset()
     assert len(oci_registry.requests) == 0
     assert oci_registry.requests.format() == "(no requests)"
+
+
+def test_the_log_keeps_the_last_records() -> None:
+    from pytest_ociregistry.requestlog import RequestLog, RequestRecord
+
+    log = RequestLog(limit=3)
+    for i in range(5):
+        log.append(RequestRecord("GET", f"/v2/{i}", "", 200))
+    assert [r.path for r in log] == ["/v2/2", "/v2/3", "/v2/4"] and len(log) == 3 and log[-1].path == "/v2/4"
