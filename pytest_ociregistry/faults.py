@@ -94,6 +94,8 @@ class Faults:
 
     def take(self, request: Request) -> Fault | None:
         """The first fault matching ``request`` that has answers left, counted as used."""
+        if not self._faults:  # the common case, without the lock
+            return None
         with self._lock:
             for fault in self._faults:
                 if fault.matches(request) and (fault.times is None or fault.hits < fault.times):

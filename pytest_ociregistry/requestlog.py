@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 KEPT_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "Range", "Accept", "Transfer-Encoding")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestRecord:
     """One request the server answered."""
 

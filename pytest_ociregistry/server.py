@@ -122,6 +122,8 @@ class RegistryServer(HTTPServer):
         return response
 
     def _user_handler_wanted(self, request: Request) -> bool:
+        if not (self.ordered_handlers or self.oneshot_handlers or self.handlers or self.permanently_failed):
+            return bool(getattr(self, "_readiness_check_pending", False))  # the common case: no expectations
         if self.permanently_failed or getattr(self, "_readiness_check_pending", False):
             return True
         if self.ordered_handlers:
