@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 BUFFERS_OK = "ociregistry.buffers_ok"
 # A body left unread beyond this is not worth draining: the connection is closed instead.
 MAX_DRAIN = 64 << 20
+# A body up to this size is sent with the headers, in one write.
+SMALL_BODY = 64 << 10
 _date_cache: list[Any] = [0, ""]
 
 
@@ -113,7 +115,14 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        if not bodiless and not chunked and 0 < len(first) <= SMALL_BODY:
+            # A small body goes out in the same write as the headers: one send, not two, for most answers.
+            self._headers_buffer.append(b"\r\n")  # what end_headers() adds
+            self._headers_buffer.append(bytes(first))
+            self.flush_headers()
+            first = b""
+        else:
+            self.end_headers()
         started[0] = True  # headers are out: an error from here on can only drop the connection
         write = self.wfile.write
         if not bodiless:
