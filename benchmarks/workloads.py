@@ -71,27 +71,19 @@ class Context:
 
     def hash_baseline(self, blob: Content) -> Key:
         """sha256 over ``blob`` (in MB/s), measured once per size."""
-        data = blob.data
-        key = (f"hash.{size_label(len(data))}", SHA256)
-        if self.results.get(*key) is None:
-            count = self.config.per_sample(len(data))
-            seconds = runs(
-                self.config.reps_for(len(data)), lambda: sum(baselines.sha256_seconds(data) for _ in range(count))
-            )
-            self.add(key[0], SHA256, rate(len(data) * count, seconds.samples), "MB/s", higher=True)
-        return key
+        return self._per_size_baseline("hash", SHA256, blob, baselines.sha256_seconds)
 
     def copy_baseline(self, blob: Content) -> Key:
         """A loopback TCP copy of ``blob`` (in MB/s), measured once per size."""
+        return self._per_size_baseline("copy", LOOPBACK, blob, baselines.loopback_copy_seconds)
+
+    def _per_size_baseline(self, prefix: str, name: str, blob: Content, seconds_for: Callable[[bytes], float]) -> Key:
         data = blob.data
-        key = (f"copy.{size_label(len(data))}", LOOPBACK)
+        key = (f"{prefix}.{size_label(len(data))}", name)
         if self.results.get(*key) is None:
             count = self.config.per_sample(len(data))
-            seconds = runs(
-                self.config.reps_for(len(data)),
-                lambda: sum(baselines.loopback_copy_seconds(data) for _ in range(count)),
-            )
-            self.add(key[0], LOOPBACK, rate(len(data) * count, seconds.samples), "MB/s", higher=True)
+            seconds = runs(self.config.reps_for(len(data)), lambda: sum(seconds_for(data) for _ in range(count)))
+            self.add(key[0], name, rate(len(data) * count, seconds.samples), "MB/s", higher=True)
         return key
 
 
