@@ -96,7 +96,7 @@ def _content_length(request: Request) -> int | None:
 
 
 class RegistryApp:
-    """The registry's HTTP behaviour over a store. ``options`` are the store's, read on every request."""
+    """The registry's HTTP behaviour over a store. ``options`` are the store's, as the current request sees them."""
 
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
@@ -114,7 +114,12 @@ class RegistryApp:
         return self.handle(Request(environ))(environ, start_response)
 
     def handle(self, request: Request) -> BaseResponse:
-        """Serve one request. Never raises: every failure is an OCI error body."""
+        """Serve one request. Never raises: every failure is an OCI error body. The request sees the options as
+        they were when it began, even if they change while it is served."""
+        with self.store.request():
+            return self._serve(request)
+
+    def _serve(self, request: Request) -> BaseResponse:
         auth = self.options.auth
         response: BaseResponse
         try:

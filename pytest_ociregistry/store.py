@@ -10,7 +10,9 @@ from __future__ import annotations
 import bisect
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .errors import ErrorCode, RegistryError
@@ -156,14 +158,37 @@ def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], 
     return items[start : start + n], start + n < len(items)
 
 
+# The store a request is being served from, and the options it sees (bound by Store.request).
+_REQUEST: ContextVar[tuple[Store, Options] | None] = ContextVar("ociregistry_request", default=None)
+
+
 class Store:
     """The registry's content, in memory. ``options`` is read on each call, so it can change between tests."""
 
     def __init__(self, options: Options | None = None) -> None:
-        self.options = options or Options()
+        self._options = options or Options()
         self._lock = threading.RLock()
         self._repos: dict[str, Repository] = {}
         self._sorted_repos: list[str] = []
+
+    @property
+    def options(self) -> Options:
+        """The behaviour in force; inside :meth:`request`, the options as they were when the request began."""
+        bound = _REQUEST.get()
+        return bound[1] if bound is not None and bound[0] is self else self._options
+
+    @options.setter
+    def options(self, value: Options) -> None:
+        self._options = value
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Serve one request in this block: it sees one snapshot of :attr:`options`, whatever is assigned meanwhile."""
+        token = _REQUEST.set((self, self._options))
+        try:
+            yield
+        finally:
+            _REQUEST.reset(token)
 
     def reset(self) -> None:
         """Forget all content."""
