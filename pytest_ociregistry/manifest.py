@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ NON_DISTRIBUTABLE_PREFIXES = (
     "application/vnd.oci.image.layer.nondistributable.",
     "application/vnd.docker.image.rootfs.foreign.",
 )
+# type "/" subtype, each an RFC 9110 token (already lower-cased).
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,9 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class ManifestInfo:
-    """What the registry needs to know of a manifest's content."""
+    """What the registry needs to know of a manifest's content: its media type and what it references."""
 
+    media_type: str = OCTET_STREAM
     blobs: tuple[str, ...] = ()
     children: tuple[str, ...] = ()
     subject: str | None = None
@@ -60,32 +64,43 @@ class ManifestInfo:
 
 
 def media_type_of(content_type: str | None) -> str:
-    """The bare media type of a Content-Type header (parameters dropped); octet-stream when absent."""
-    bare = (content_type or "").partition(";")[0].strip()
-    return bare or OCTET_STREAM
+    """The media type a Content-Type or Accept entry names: lower-cased (media types are case-insensitive),
+    parameters dropped; ``application/octet-stream`` when absent or not a ``type/subtype``."""
+    bare = (content_type or "").partition(";")[0].strip().lower()
+    return bare if _MEDIA_TYPE.fullmatch(bare) else OCTET_STREAM
 
 
-def inspect(data: bytes, content_type: str, *, strict: bool = False) -> ManifestInfo:
-    """Read a manifest pushed with ``content_type``.
+def inspect(data: bytes, content_type: str | None, *, strict: bool = False, known: str | None = None) -> ManifestInfo:
+    """Read a manifest pushed with ``content_type`` (None: the request had none).
+
+    The manifest's media type belongs to its content: the body's own ``mediaType`` when it has one, else ``known``
+    (the type these bytes were first stored with), else the pushed Content-Type. So a re-push of the same bytes with
+    another Content-Type, or none, changes nothing.
 
     Like the reference, only OCI manifest and index types are read by default; any other type is stored as
-    opaque bytes. With ``strict`` the Docker schema 2 types are read too, and each must be well-formed JSON of
-    its kind. A malformed manifest of a type that is read raises ``MANIFEST_INVALID``.
+    opaque bytes. With ``strict`` the Docker schema 2 types are read too, each must be well-formed JSON of its
+    kind, and a ``mediaType`` that disagrees with the Content-Type is refused. A malformed manifest of a type that
+    is read raises ``MANIFEST_INVALID``.
     """
-    media_type = media_type_of(content_type)
-    readable = OCI_TYPES | (IMAGE_TYPES | INDEX_TYPES if strict else frozenset())
-    if media_type not in readable:
-        return ManifestInfo()
+    doc: object = None
+    error: str | None = None
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
-        raise _invalid(f"invalid manifest JSON: {e}") from None
+        error = f"invalid manifest JSON: {e}"
     except RecursionError:
-        raise _invalid("invalid manifest JSON: nested too deeply") from None
+        error = "invalid manifest JSON: nested too deeply"
+    declared = _declared(doc)
+    media_type = declared or known or media_type_of(content_type)
+    readable = OCI_TYPES | (IMAGE_TYPES | INDEX_TYPES if strict else frozenset())
+    if media_type not in readable:
+        return ManifestInfo(media_type)
+    if error is not None:
+        raise _invalid(error)
     if not isinstance(doc, dict):
         raise _invalid("manifest is not a JSON object")
     if strict:
-        _check_shape(doc, media_type)
+        _check_shape(doc, media_type, media_type_of(content_type) if content_type else None)
     if media_type in INDEX_TYPES:
         blobs: tuple[str, ...] = ()
         children = tuple(_descriptor(d, f"manifests[{i}]")["digest"] for i, d in enumerate(_list(doc, "manifests")))
@@ -96,18 +111,30 @@ def inspect(data: bytes, content_type: str, *, strict: bool = False) -> Manifest
             (f"layers[{i}]", d) for i, d in enumerate(_list(doc, "layers"))
         ]
         checked = [_descriptor(d, where) for where, d in descs]
-        blobs = tuple(d["digest"] for d in checked if not d["mediaType"].startswith(NON_DISTRIBUTABLE_PREFIXES))
+        blobs = tuple(
+            d["digest"] for d in checked if not d["mediaType"].lower().startswith(NON_DISTRIBUTABLE_PREFIXES)
+        )
         children = ()
         artifact_type = doc.get("artifactType") or (config.get("mediaType") if isinstance(config, dict) else None)
     subject = doc.get("subject")
     annotations = doc.get("annotations")
     return ManifestInfo(
+        media_type=media_type,
         blobs=blobs,
         children=children,
         subject=_descriptor(subject, "subject")["digest"] if subject is not None else None,
         artifact_type=artifact_type if isinstance(artifact_type, str) and artifact_type else None,
         annotations=annotations if isinstance(annotations, dict) and annotations else None,
     )
+
+
+def _declared(doc: object) -> str | None:
+    """The media type a manifest body declares in its ``mediaType`` field, if it declares a well-formed one."""
+    value = doc.get("mediaType") if isinstance(doc, dict) else None
+    if not isinstance(value, str):
+        return None
+    media_type = value.strip().lower()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else None
 
 
 def _invalid(message: str) -> RegistryError:
@@ -139,13 +166,16 @@ def _descriptor(desc: Any, where: str) -> dict[str, Any]:
     return desc
 
 
-def _check_shape(doc: dict[str, Any], media_type: str) -> None:
-    """The checks of a strict registry: schema version 2 (when given), a matching mediaType, the required fields."""
+def _check_shape(doc: dict[str, Any], media_type: str, claimed: str | None) -> None:
+    """The checks of a strict registry: schema version 2 (when given), a ``mediaType`` that is a media type and
+    matches the Content-Type ``claimed`` (when there was one), the required fields."""
     if doc.get("schemaVersion", 2) != 2:
         raise _invalid("schemaVersion must be 2")
     declared = doc.get("mediaType")
-    if declared is not None and declared != media_type:
-        raise _invalid(f"mediaType {declared!r} does not match Content-Type {media_type!r}")
+    if declared is not None and _declared(doc) is None:
+        raise _invalid(f"mediaType {declared!r} is not a media type")
+    if declared is not None and claimed is not None and _declared(doc) != claimed:
+        raise _invalid(f"mediaType {declared!r} does not match Content-Type {claimed!r}")
     if media_type in INDEX_TYPES:
         if not isinstance(doc.get("manifests"), list):
             raise _invalid("an index needs a manifests list")

@@ -3,7 +3,6 @@ that seed its store directly, and the ways to look inside it, inject faults and 
 
 from __future__ import annotations
 
-import json
 import re
 import ssl
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,7 @@ from .cases import Answer, Case, run_case, verify
 from .content import Content
 from .errors import ErrorCode, RegistryError
 from .faults import Fault
-from .manifest import OCTET_STREAM, Descriptor
+from .manifest import Descriptor
 from .names import digest_of, is_digest, is_repository
 from .options import PRESETS, Options
 from .pushing import ContentPusher
@@ -97,10 +96,9 @@ class OCIRegistry(ContentPusher, RegistryServer):
         return self.store.put_blob(_repository(repo), [data], digest_of(data)).digest
 
     def push_manifest(self, repo: str, reference: str, body: bytes, media_type: str | None = None) -> str:
-        """Store a manifest under a tag or digest, pushed with ``media_type`` (by default the body's own
-        ``mediaType`` field, else ``application/octet-stream``); returns its digest."""
-        if media_type is None:
-            media_type = _declared_media_type(body)
+        """Store a manifest under a tag or digest, pushed with Content-Type ``media_type`` (None: none); returns its
+        digest. Its type is the body's own ``mediaType`` field when it has one, else ``media_type``, else
+        ``application/octet-stream`` (see the README, "A manifest's media type")."""
         return self.store.put_manifest(_repository(repo), reference, body, media_type).digest
 
     def open_upload(self, repo: str, data: bytes = b"", upload_id: str | None = None) -> str:
@@ -119,7 +117,8 @@ class OCIRegistry(ContentPusher, RegistryServer):
     ) -> None:
         """Seed content as the reference table does.
 
-        ``manifests`` are keyed ``repo/manifests/reference`` and stored as ``application/octet-stream``;
+        ``manifests`` are keyed ``repo/manifests/reference`` and pushed with no Content-Type (their type is their
+        ``mediaType`` field, else ``application/octet-stream``);
         ``blobs`` are keyed by digest (``repo/digest`` for another repository than ``repo``) and must match it;
         ``uploads`` are open upload streams keyed by upload id, in ``repo``.
         """
@@ -127,7 +126,7 @@ class OCIRegistry(ContentPusher, RegistryServer):
             name, sep, reference = key.rpartition("/manifests/")
             if not sep:
                 raise ValueError(f"a manifest key is repo/manifests/reference, not {key!r}")
-            self.push_manifest(name, reference, _bytes(body), OCTET_STREAM)
+            self.push_manifest(name, reference, _bytes(body))
         for key, body in (blobs or {}).items():
             name, _, digest = key.rpartition("/") if "/" in key else (repo, "", key)
             if not is_digest(digest):
@@ -259,11 +258,3 @@ def _repository(name: str) -> str:
 
 def _bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
-
-
-def _declared_media_type(body: bytes) -> str:
-    try:
-        declared = json.loads(body).get("mediaType")
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        return OCTET_STREAM
-    return declared if isinstance(declared, str) and declared else OCTET_STREAM

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .errors import ErrorCode, RegistryError
-from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect, media_type_of
+from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
 
@@ -39,7 +39,9 @@ class Blob:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A stored manifest: the exact bytes pushed and the Content-Type they were pushed with."""
+    """A stored manifest: the exact bytes pushed and their media type (see :func:`~.manifest.inspect`: the body's
+    ``mediaType``, else the Content-Type of the push that first stored them; lower-case, without parameters).
+    Never changed once stored: a re-push of the same bytes only adds tags."""
 
     digest: str
     data: bytes
@@ -53,7 +55,7 @@ class Manifest:
     def descriptor(self) -> Descriptor:
         """This manifest as a referrers-list entry."""
         return Descriptor(
-            media_type_of(self.media_type),
+            self.media_type,
             self.digest,
             self.size,
             annotations=self.info.annotations,
@@ -360,9 +362,11 @@ class Store:
         self, name: str, reference: str, data: bytes, content_type: str | None = None, tags: Sequence[str] = ()
     ) -> Manifest:
         """Store a manifest under its digest, and under ``reference`` when that is a tag, and under ``tags`` (the
-        spec's ``?tag=`` on a PUT by digest)."""
+        spec's ``?tag=`` on a PUT by digest). ``content_type`` is the push's (None: it had none).
+
+        Bytes already stored in the repository keep the manifest they are (type, subject, referrers): the push
+        only tags them."""
         options = self.options
-        media_type = content_type or OCTET_STREAM
         if options.max_manifest_size is not None and len(data) > options.max_manifest_size:
             raise RegistryError(
                 ErrorCode.SIZE_INVALID,
@@ -377,15 +381,18 @@ class Store:
         bad = [t for t in all_tags if not is_tag(t)]
         if bad:
             raise RegistryError(ErrorCode.TAG_INVALID, f"invalid tag {bad[0]!r}")
-        info = inspect(data, media_type, strict=options.validate_manifests)
-        manifest = Manifest(digest, bytes(data), media_type, info)
+        with self._lock:
+            repo = self._repos.get(name)
+            known = repo.manifests.get(digest) if repo else None
+        known_type = known.media_type if known else None
+        info = inspect(data, content_type, strict=options.validate_manifests, known=known_type)
         with self._lock:
             repo = self._repos.get(name) or Repository()
+            manifest = repo.manifests.get(digest) or Manifest(digest, bytes(data), info.media_type, info)
             if options.check_references:
-                self._check_references(repo, info)
+                self._check_references(repo, manifest.info)
             for t in all_tags if options.immutable_tags else ():
-                existing = repo.manifests.get(repo.tags[t]) if t in repo.tags else manifest
-                if existing is None or existing.digest != digest or existing.media_type != media_type:
+                if repo.tags.get(t, digest) != digest:
                     raise RegistryError(
                         ErrorCode.DENIED, "requested access to the resource is denied: cannot overwrite tag"
                     )
