@@ -96,7 +96,12 @@ class RegistryServer(HTTPServer):
 
     def application(self, request: Request) -> Response:
         """Route a request to the user's handlers when one of them would serve it, else to an injected fault,
-        else to the registry; and record it."""
+        else to the registry; and record it. From its arrival, it belongs to the store's generation and options of
+        that moment (a fault's delay included: see :meth:`Store.request <pytest_ociregistry.store.Store.request>`)."""
+        with self.app.store.request():
+            return self._dispatch(request)
+
+    def _dispatch(self, request: Request) -> Response:
         fault = None
         if self._user_handler_wanted(request):
             handler = "user"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import ErrorCode, RegistryError
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
@@ -115,8 +116,10 @@ class _Buffer:
 class Upload:
     """An open blob upload session."""
 
-    def __init__(self, upload_id: str) -> None:
+    def __init__(self, upload_id: str, *, made_up: bool = False) -> None:
         self.id = upload_id
+        self.made_up = made_up
+        """Whether the store chose the id (not a client or a seed): after a reset, such an id is never reopened."""
         self.buffer = _Buffer()
         self.lock = threading.Lock()
         self.closed = False
@@ -160,8 +163,15 @@ def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], 
     return items[start : start + n], start + n < len(items)
 
 
-# The store a request is being served from, and the options it sees (bound by Store.request).
-_REQUEST: ContextVar[tuple[Store, Options] | None] = ContextVar("ociregistry_request", default=None)
+class _Request(NamedTuple):
+    """What the request being served sees of a store (bound by :meth:`Store.request`)."""
+
+    store: Store
+    options: Options
+    generation: int
+
+
+_REQUEST: ContextVar[_Request | None] = ContextVar("ociregistry_request", default=None)
 
 
 class Store:
@@ -172,6 +182,8 @@ class Store:
         self._lock = threading.RLock()
         self._repos: dict[str, Repository] = {}
         self._sorted_repos: list[str] = []
+        self._generation = 0
+        self._retired: set[str] = set()  # ids this store made up for uploads that a reset() discarded
 
     @property
     def options(self) -> Options:
@@ -185,18 +197,35 @@ class Store:
 
     @contextmanager
     def request(self) -> Iterator[None]:
-        """Serve one request in this block: it sees one snapshot of :attr:`options`, whatever is assigned meanwhile."""
-        token = _REQUEST.set((self, self._options))
+        """Serve one request in this block: it sees one snapshot of :attr:`options`, whatever is assigned meanwhile,
+        and belongs to the store's current generation: after a :meth:`reset`, its writes raise 404 (see
+        :meth:`_fence`). Inside another ``request()`` of this store, the outer one holds."""
+        bound = _REQUEST.get()
+        if bound is not None and bound.store is self:
+            yield
+            return
+        token = _REQUEST.set(_Request(self, self._options, self._generation))
         try:
             yield
         finally:
             _REQUEST.reset(token)
 
     def reset(self) -> None:
-        """Forget all content."""
+        """Forget all content, and start a new generation: requests begun before cannot write into it, and the
+        upload ids this store made up are never opened again."""
         with self._lock:
+            self._retired.update(u.id for repo in self._repos.values() for u in repo.uploads.values() if u.made_up)
             self._repos = {}
             self._sorted_repos = []
+            self._generation += 1
+
+    def _fence(self, code: ErrorCode = ErrorCode.NAME_UNKNOWN) -> None:
+        """Refuse a write from a request begun before the last :meth:`reset`: the repository it writes to (or,
+        with ``BLOB_UPLOAD_UNKNOWN``, the upload) is gone. A change to the content checks under the lock, so that
+        no reset comes between the check and the change."""
+        bound = _REQUEST.get()
+        if bound is not None and bound.store is self and bound.generation != self._generation:
+            raise RegistryError(code, f"{code.message}: the registry was reset while this request was in flight")
 
     # Repositories -------------------------------------------------------------------------------------------------
 
@@ -253,6 +282,7 @@ class Store:
         if buffer.digest(algorithm_of(digest)) != digest:
             raise RegistryError(ErrorCode.DIGEST_INVALID)
         with self._lock:
+            self._fence(ErrorCode.NAME_UNKNOWN if upload_id is None else ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._make_repo(name)
             blob = repo.blobs.get(digest)
             if blob is None:
@@ -267,12 +297,14 @@ class Store:
             sources = [self._repos.get(from_name)] if from_name else list(self._repos.values())
             blob = next((s.blobs[digest] for s in sources if s is not None and digest in s.blobs), None)
             if blob is not None:
+                self._fence()
                 self._make_repo(name).blobs.setdefault(digest, blob)
         return blob
 
     def delete_blob(self, name: str, digest: str) -> None:
         """Remove a blob from a repository (other repositories keep theirs)."""
         with self._lock:
+            self._fence()
             repo = self._repo(name)
             if self.options.immutable_tags and any(
                 digest in m.info.blobs for m in self._tagged_manifests(repo)
@@ -286,19 +318,22 @@ class Store:
     def start_upload(self, name: str, upload_id: str | None = None) -> Upload:
         """Open an upload session in a repository (creating the repository, as the reference does)."""
         with self._lock:
+            self._fence()
             repo = self._make_repo(name)
-            upload_id = upload_id or secrets.token_urlsafe(24)
-            upload = repo.uploads.get(upload_id)
+            upload = repo.uploads.get(upload_id) if upload_id else None
             if upload is None:
-                upload = repo.uploads[upload_id] = Upload(upload_id)
+                upload = Upload(upload_id or secrets.token_urlsafe(24), made_up=not upload_id)
+                repo.uploads[upload.id] = upload
             return upload
 
     def get_upload(self, name: str, upload_id: str, *, create: bool = False) -> Upload:
-        """An open upload. With ``create`` (the reference's leniency) an unknown id opens that upload."""
+        """An open upload. With ``create`` (the reference's leniency) an unknown id opens that upload, unless this
+        store made it up before a reset."""
         with self._lock:
+            self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._repos.get(name)
             upload = repo.uploads.get(upload_id) if repo else None
-            if upload is None and create:
+            if upload is None and create and upload_id not in self._retired:
                 return self.start_upload(name, upload_id)
         if upload is None:
             raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
@@ -312,6 +347,7 @@ class Store:
         with upload.lock:
             upload.check_open()
             upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
+            self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)  # the upload written to is gone with the reset
             return upload.size
 
     def commit_upload(
@@ -349,6 +385,7 @@ class Store:
     def cancel_upload(self, name: str, upload_id: str) -> None:
         """Abandon an upload and its data."""
         with self._lock:
+            self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._repos.get(name)
             upload = repo.uploads.pop(upload_id, None) if repo else None
         if upload is None:
@@ -387,6 +424,7 @@ class Store:
         known_type = known.media_type if known else None
         info = inspect(data, content_type, strict=options.validate_manifests, known=known_type)
         with self._lock:
+            self._fence()
             repo = self._repos.get(name) or Repository()
             manifest = repo.manifests.get(digest) or Manifest(digest, bytes(data), info.media_type, info)
             if options.check_references:
@@ -424,6 +462,7 @@ class Store:
         """Delete a tag, or a manifest by digest (and, with ``untag_on_delete``, the tags that point at it)."""
         immutable = self.options.immutable_tags
         with self._lock:
+            self._fence()
             repo = self._repo(name)
             if is_tag(reference):
                 if reference not in repo.tags:
