@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from .auth import Auth
 from .options import PRESETS, Options
 from .registry import OCIRegistry
 
@@ -25,38 +26,105 @@ def listen_warning(host: str) -> str | None:
     return f"warning: listening on {host}, reachable from other machines"
 
 
+AUTH_HELP = """\
+auth: --auth turns it on; the other auth arguments need it. Examples:
+  --auth bearer:ci:secret                         one user, allowed everything
+  --auth bearer --user alice:pw --user bob:pw --grant 'bob:team/*:pull' --no-catalog bob
+  --auth bearer --user ci:pw --anonymous 'public/*:pull' --anonymous-catalog --auth-option realm=https://h/token
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pytest_ociregistry", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_ociregistry",
+        description=__doc__,
+        epilog=AUTH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, a free port)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="reference", help="behaviour preset")
     parser.add_argument("--no-delete", action="store_true", help="refuse every DELETE with 405 (delete_enabled=False)")
-    parser.add_argument("--auth", metavar="SCHEME:USER:PASSWORD", help="basic or bearer auth for one user")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (needs the tls extra)")
     parser.add_argument(
         "--option",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="set a named option, e.g. --option max_page_size=100 (repeatable)",
+        help="set a named option, e.g. --option max_page_size=100 (repeatable; - in NAME is _)",
+    )
+    auth = parser.add_argument_group("auth (see pytest_ociregistry.Auth)")
+    auth.add_argument(
+        "--auth",
+        metavar="SCHEME[:USER:PASSWORD]",
+        help="basic or bearer auth; with USER:PASSWORD, a user allowed everything",
+    )
+    auth.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="a user, allowed everything unless --grant names it (repeatable)",
+    )
+    auth.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        metavar="USER:GLOB:ACTIONS",
+        help="what a user may do in the repositories GLOB matches: ACTIONS is pull,push,delete or * (repeatable; a "
+        "user with grants has exactly those)",
+    )
+    auth.add_argument(
+        "--no-catalog", action="append", default=[], metavar="USER", help="this user may not list the catalog"
+    )
+    auth.add_argument(
+        "--anonymous",
+        action="append",
+        default=[],
+        metavar="GLOB:ACTIONS",
+        help="what callers without credentials may do, e.g. 'public/*:pull' (repeatable; with bearer they still "
+        "fetch a token)",
+    )
+    auth.add_argument("--anonymous-catalog", action="store_true", help="callers without credentials may list the catalog")
+    auth.add_argument(
+        "--auth-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another Auth setting: realm=URL (a separate token server), service, token_path, token_ttl, "
+        "challenge_service, anonymous_catalog_empty, token_get_only (repeatable)",
     )
     return parser
 
 
+def parse_auth(args: argparse.Namespace) -> Auth | None:
+    """The ``Auth`` the auth arguments describe; None without ``--auth``."""
+    if args.auth is None:
+        extra = [f"--{name.replace('_', '-')}" for name in _AUTH_ARGS if getattr(args, name)]
+        if extra:
+            raise ValueError(f"{', '.join(extra)} need(s) --auth SCHEME")
+        return None
+    return Auth.from_arguments(
+        args.auth,
+        args.user,
+        args.grant,
+        args.anonymous,
+        anonymous_catalog=args.anonymous_catalog,
+        no_catalog=args.no_catalog,
+        settings=args.auth_option,
+    )
+
+
+_AUTH_ARGS = ("user", "grant", "no_catalog", "anonymous", "anonymous_catalog", "auth_option")
+
+
 def parse_options(args: argparse.Namespace) -> Options:
     """The options named on the command line, over the chosen preset."""
-    options = PRESETS[args.preset]
-    changes: dict[str, str] = {}
+    options = PRESETS[args.preset].replace_from_text(args.option)
     if args.no_delete:
-        changes["delete_enabled"] = "false"
-    if args.auth:
-        changes["auth"] = args.auth
-    for item in args.option:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--option takes NAME=VALUE, not {item!r}")
-        changes[name.replace("-", "_")] = value
-    return options.replace_from_strings(**changes) if changes else options
+        options = options.replace(delete_enabled=False)
+    auth = parse_auth(args)
+    return options.replace(auth=auth) if auth is not None else options
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -124,7 +124,7 @@ class RegistryApp:
         response: BaseResponse
         try:
             if auth is not None and request.path == auth.token_path:
-                return self._decorate(auth.handle_token(request))
+                return self._decorate(request, auth.handle_token(request))
             try:
                 route = routes.parse(request.method, request.path, request.args, self.options)
             except RegistryError as e:
@@ -148,7 +148,7 @@ class RegistryApp:
         except Exception:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
-        return self._decorate(response)
+        return self._decorate(request, response)
 
     def _parse_error(self, request: Request, error: RegistryError) -> Response:
         if self.options.plain_router_errors:
@@ -183,9 +183,11 @@ class RegistryApp:
         response.headers.update(error.headers)
         return response
 
-    def _decorate(self, response: BaseResponse) -> BaseResponse:
+    def _decorate(self, request: Request, response: BaseResponse) -> BaseResponse:
         options = self.options
-        if options.api_version_header:
+        # Every /v2/ answer says which API it speaks, auth refusals included: the docker CLI checks it on the 401
+        # to GET /v2/ ("unsupported registry version" without it).
+        if options.api_version_header or request.path == "/v2" or request.path.startswith("/v2/"):
             response.headers.setdefault(*API_VERSION)
         for text in options.warnings:
             response.headers.add("Warning", f'299 - "{text}"')

@@ -17,18 +17,50 @@ import json
 import secrets
 import threading
 import time
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from .errors import ErrorCode, RegistryError
+from .text import assignments, value_from_string
 
 ACTIONS = ("pull", "push", "delete")
 CATALOG = "registry:catalog:*"
 ANONYMOUS = "anonymous"
 
+
+
+def _split_grant(text: str, parts: int, form: str) -> tuple[str, ...]:
+    """``[NAME:]GLOB:ACTIONS`` split and checked: a glob, and actions among pull, push, delete and ``*``."""
+    fields = tuple(text.split(":"))
+    if len(fields) != parts or not all(fields):
+        raise ValueError(f"{form}, not {text!r}")
+    wrong = {a.strip() for a in fields[-1].split(",")} - {*ACTIONS, "*"}
+    if wrong:
+        raise ValueError(f"{text!r}: unknown action(s) {', '.join(sorted(wrong))} (pull, push, delete or *)")
+    return fields
+
+
+_SETTINGS = ("service", "realm", "token_path", "token_ttl", "challenge_service", "anonymous_catalog_empty",
+             "token_get_only")
+
+
+def _settings(items: Iterable[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` items for the scalar fields of :class:`Auth`, as values."""
+    hints = typing.get_type_hints(Auth)
+    found = assignments(items, "an auth setting")
+    unknown = sorted(set(found) - set(_SETTINGS))
+    if unknown:
+        raise ValueError(f"unknown auth setting(s): {', '.join(unknown)} (known: {', '.join(_SETTINGS)})")
+    return {name: value_from_string(text, hints[name]) for name, text in found.items()}
+
+
+def _ordered(actions: frozenset[str]) -> str:
+    return ",".join(a for a in ACTIONS if a in actions)
 
 
 def _actions(text: str) -> frozenset[str]:
@@ -55,8 +87,28 @@ class Access:
 
     def scopes(self) -> list[str]:
         """As ``scope`` strings: ``repository:foo:pull,push``, ``registry:catalog:*``."""
-        out = [f"repository:{repo}:{','.join(a for a in ACTIONS if a in actions)}" for repo, actions in self.repositories]
+        out = [f"repository:{repo}:{_ordered(actions)}" for repo, actions in self.repositories]
         return out + ([CATALOG] if self.catalog else [])
+
+    def records(self) -> list[dict[str, str]] | None:
+        """As distribution's error ``detail``: one ``{"Type", "Class", "Name", "Action"}`` per action; None (JSON
+        ``null``) for no access at all, as for ``/v2/``."""
+        out = [
+            {"Type": "repository", "Class": "", "Name": repo, "Action": action}
+            for repo, actions in self.repositories
+            for action in ACTIONS
+            if action in actions
+        ]
+        out += [{"Type": "registry", "Class": "", "Name": "catalog", "Action": "*"}] if self.catalog else []
+        return out or None
+
+    def without(self, held: Access) -> Access:
+        """What of this access ``held`` lacks."""
+        have = dict(held.repositories)
+        missing = tuple(
+            (repo, left) for repo, actions in self.repositories if (left := actions - have.get(repo, frozenset()))
+        )
+        return Access(missing, self.catalog and not held.catalog)
 
 
 @dataclass
@@ -106,6 +158,58 @@ class Auth:
             raise ValueError(f"auth takes SCHEME:USER:PASSWORD, not {text!r}")
         return cls(scheme, users=(User(name, password),))
 
+    @classmethod
+    def from_arguments(
+        cls,
+        auth: str,
+        users: Iterable[str] = (),
+        grants: Iterable[str] = (),
+        anonymous: Iterable[str] = (),
+        *,
+        anonymous_catalog: bool = False,
+        no_catalog: Iterable[str] = (),
+        settings: Iterable[str] = (),
+    ) -> Auth:
+        """An ``Auth`` from the command line's texts.
+
+        ``auth`` is ``SCHEME`` or ``SCHEME:USER:PASSWORD`` (a user allowed everything); each of ``users`` is
+        ``NAME:PASSWORD``, allowed everything unless ``grants`` name it, and then exactly what they grant; each grant
+        is ``NAME:GLOB:ACTIONS`` and each ``anonymous`` grant ``GLOB:ACTIONS`` (ACTIONS: ``pull,push,delete`` or
+        ``*``); users may list the catalog unless named in ``no_catalog``, anonymous callers only with
+        ``anonymous_catalog``; ``settings`` are ``NAME=VALUE`` for the other fields (``realm=URL``, ``service``,
+        ``token_path``, ``token_ttl``, ``challenge_service``, ``anonymous_catalog_empty``, ``token_get_only``).
+        Raises ``ValueError`` naming what is wrong.
+        """
+        scheme, sep, first = auth.partition(":")
+        credentials = [first] if sep else []
+        passwords: dict[str, str] = {}
+        for text in [*credentials, *users]:
+            name, sep, password = text.partition(":")
+            if not sep or not name:
+                raise ValueError(f"a user is NAME:PASSWORD, not {text!r}")
+            if name in passwords:
+                raise ValueError(f"user {name!r} is given twice")
+            passwords[name] = password
+        granted: dict[str, dict[str, str]] = {}
+        for text in grants:
+            name, glob, actions = _split_grant(text, 3, "a grant is USER:GLOB:ACTIONS")
+            if name not in passwords:
+                raise ValueError(f"grant {text!r} names {name!r}, who is not a user")
+            granted.setdefault(name, {})[glob] = actions
+        public: dict[str, str] = {}
+        for text in anonymous:
+            glob, actions = _split_grant(text, 2, "an anonymous grant is GLOB:ACTIONS")
+            public[glob] = actions
+        closed = set(no_catalog)
+        unknown = sorted(closed - set(passwords))
+        if unknown:
+            raise ValueError(f"no catalog for {', '.join(map(repr, unknown))}, who is not a user")
+        made = tuple(
+            User(name, password, granted.get(name, {"*": "*"}), catalog=name not in closed)
+            for name, password in passwords.items()
+        )
+        return cls(scheme, made, public, anonymous_catalog, **_settings(settings))
+
     # Granting -----------------------------------------------------------------------------------------------------
 
     def _user(self, name: str, password: str) -> User | None:
@@ -142,36 +246,57 @@ class Auth:
     # Checking requests --------------------------------------------------------------------------------------------
 
     def authorize(self, request: Request, needed: Access) -> tuple[str | None, RegistryError | None]:
-        """Who makes ``request`` (None when unknown) and, unless they hold ``needed``, the error to answer: 401
-        ``UNAUTHORIZED`` for no or wrong credentials or an expired or foreign token, 403 ``DENIED`` for valid
-        credentials without the access."""
+        """Who makes ``request`` (None when unknown) and, unless they hold ``needed``, the error to answer, as
+        distribution does: 401 ``UNAUTHORIZED`` with a challenge for no or wrong credentials (with Bearer:
+        ``error="invalid_token"`` for an expired or foreign token, ``error="insufficient_scope"`` for a token
+        without access its holder could get, anonymous included: logging in may give it); 403 ``DENIED``, saying
+        why, only for a caller that can never get the access."""
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-        if not scheme or (self.scheme == "basic" and _empty_basic(scheme, credentials)):
-            # Anonymous access, never for /v2/: a client decides from the ping's challenge whether to authenticate
-            # (skopeo then sends empty Basic credentials where it has none: those are anonymous too).
-            pinged = not (needed.repositories or needed.catalog)
-            if self.scheme == "basic" and not pinged and self._covers(self.grant(None, needed), needed):
-                return ANONYMOUS, None
+        scheme = scheme.lower()
+        if not scheme or (scheme == "basic" and credentials.strip() == "Og=="):
+            # No credentials (skopeo sends empty Basic ones, "Og==", where it has none): anonymous.
             if needed.catalog and self.anonymous_catalog_empty:
                 raise EmptyCatalog(self._challenge(request, needed))
+            # Never for /v2/: a client decides from the ping's challenge whether to authenticate.
+            if self.scheme == "basic" and needed != Access() and self._covers(self.grant(None, needed), needed):
+                return ANONYMOUS, None
             return None, self._unauthorized(request, needed)
         if self.scheme == "basic":
-            user = self._basic_user(scheme, credentials) if scheme.lower() == "basic" else None
+            user = self._basic_user(credentials) if scheme == "basic" else None
             if user is None:
                 return None, self._unauthorized(request, needed)
-            return user.name, None if self._covers(self.grant(user, needed), needed) else RegistryError(ErrorCode.DENIED)
+            return user.name, None if self._covers(self.grant(user, needed), needed) else self._denied(user, needed)
+        if scheme != "bearer":  # credentials the registry does not take: a token is required (distribution)
+            return None, self._unauthorized(request, needed)
         with self._lock:
-            held = self._tokens.get(credentials.strip()) if scheme.lower() == "bearer" else None
+            held = self._tokens.get(credentials.strip())
         if held is None or held.expires <= time.time():
             return None, self._unauthorized(request, needed, error="invalid_token")
         if self._covers(held.access, needed):
             return held.identity, None
-        user = next((u for u in self.users if u.name == held.identity), None)
-        if self._covers(self.grant(user, needed), needed):  # a new token would do: ask for one
+        user = self._named(held.identity)
+        if self._obtainable(user, needed):  # a new token would do: ask for one
             return held.identity, self._unauthorized(request, needed, error="insufficient_scope")
-        return held.identity, RegistryError(ErrorCode.DENIED)
+        return held.identity, self._denied(user, needed)
 
-    def _basic_user(self, scheme: str, credentials: str) -> User | None:
+    def _named(self, identity: str) -> User | None:
+        return next((u for u in self.users if u.name == identity), None) if identity != ANONYMOUS else None
+
+    def _obtainable(self, user: User | None, needed: Access) -> bool:
+        """Whether ``user`` could hold ``needed``; for an anonymous caller, whether anyone could (by logging in)."""
+        holders = (user,) if user is not None else (None, *self.users)
+        return any(self._covers(self.grant(holder, needed), needed) for holder in holders)
+
+    def _denied(self, user: User | None, needed: Access) -> RegistryError:
+        """403 ``DENIED``: the message says who lacks what, ``detail`` lists it as distribution lists access."""
+        missing = needed.without(self.grant(user, needed))
+        lacks = [f"{_ordered(actions)} access to {repo}" for repo, actions in missing.repositories]
+        lacks += ["access to the catalog"] if missing.catalog else []
+        who = f"{user.name} has no" if user is not None else "no user has"
+        message = f"{ErrorCode.DENIED.message}: {who} {' or '.join(lacks)}"
+        return RegistryError(ErrorCode.DENIED, message, detail=missing.records())
+
+    def _basic_user(self, credentials: str) -> User | None:
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
@@ -193,7 +318,8 @@ class Auth:
         return "Bearer " + ",".join(parts)
 
     def _unauthorized(self, request: Request, needed: Access, error: str | None = None) -> RegistryError:
-        return RegistryError(ErrorCode.UNAUTHORIZED, headers={"WWW-Authenticate": self._challenge(request, needed, error)})
+        challenge = {"WWW-Authenticate": self._challenge(request, needed, error)}
+        return RegistryError(ErrorCode.UNAUTHORIZED, headers=challenge, detail=needed.records())
 
     # Tokens -------------------------------------------------------------------------------------------------------
 
@@ -211,6 +337,12 @@ class Auth:
         if user and holder is None:
             raise ValueError(f"no such user: {user!r}")
         return self.issue(user or ANONYMOUS, self.grant(holder, parse_scopes(scopes)))[0]
+
+    def revoke_tokens(self) -> None:
+        """Forget every token and refresh token issued so far: they answer 401 ``invalid_token`` from now on.
+        ``OCIRegistry.reset()`` calls it, so tokens belong to the test that got them."""
+        with self._lock:
+            self._tokens.clear()
 
     def handle_token(self, request: Request) -> Response:
         """The token endpoint: GET with Basic credentials or none; POST with an OAuth2 password or refresh_token
@@ -233,7 +365,7 @@ class Auth:
         user = None
         if request.authorization is not None or request.headers.get("Authorization"):
             scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-            user = self._basic_user(scheme, credentials) if scheme.lower() == "basic" else None
+            user = self._basic_user(credentials) if scheme.lower() == "basic" else None
             if user is None:
                 raise RegistryError(ErrorCode.UNAUTHORIZED, "invalid username or password")
         offline = request.args.get("offline_token", "").lower() == "true"
@@ -263,11 +395,6 @@ class Auth:
                 self._tokens["refresh:" + refresh_token] = _Token(identity, Access(), float("inf"))
             doc["refresh_token"] = refresh_token
         return Response(json.dumps(doc), 200, content_type="application/json")
-
-
-def _empty_basic(scheme: str, credentials: str) -> bool:
-    """Whether this is ``Basic`` with an empty user and password (``Og==``)."""
-    return scheme.lower() == "basic" and credentials.strip() == "Og=="
 
 
 def parse_scopes(scopes: Iterable[str]) -> Access:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+NO_DETAIL: Any = object()
+"""The ``detail`` of an error that has none: the field is left out of the body (``None`` sends ``"detail":null``)."""
 
 
 class ErrorCode(enum.Enum):
@@ -48,7 +52,8 @@ class RegistryError(Exception):
     """An error that the registry answers as an OCI error body.
 
     ``status`` overrides the code's own status; the reference does that only for ``UNKNOWN`` (for example
-    "page not found" is 404 ``UNKNOWN``), and for the option-driven statuses that real registries use.
+    "page not found" is 404 ``UNKNOWN``), and for the option-driven statuses that real registries use. ``detail``
+    (any JSON value) goes into the body's ``detail`` field, as distribution sends it.
     """
 
     def __init__(
@@ -58,21 +63,27 @@ class RegistryError(Exception):
         *,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
+        detail: Any = NO_DETAIL,
     ) -> None:
         self.code = code
         self.message = code.message if message is None else message
         self.status = code.status if status is None else status
         self.headers = dict(headers or {})
+        self.detail = detail
         super().__init__(f"{code.name}: {self.message}")
 
     def body(self) -> bytes:
-        """The wire form: ``{"errors":[{"code":...,"message":...}]}``, compact as the reference writes it."""
-        return error_body(self.code, self.message)
+        """The wire form: ``{"errors":[{"code":...,"message":...}]}`` (and ``detail`` if any), compact as the
+        reference writes it."""
+        return error_body(self.code, self.message, self.detail)
 
 
-def error_body(code: ErrorCode, message: str) -> bytes:
+def error_body(code: ErrorCode, message: str, detail: Any = NO_DETAIL) -> bytes:
     """Encode one OCI error as compact JSON."""
-    return json.dumps({"errors": [{"code": code.name, "message": message}]}, separators=(",", ":")).encode()
+    error: dict[str, Any] = {"code": code.name, "message": message}
+    if detail is not NO_DETAIL:
+        error["detail"] = detail
+    return json.dumps({"errors": [error]}, separators=(",", ":")).encode()
 
 
 # The reference's parse errors, pinned to the byte by its table.

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .auth import Auth
+from .text import assignments, value_from_string
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ class Options:
     """Each entry is sent on every response as ``Warning: 299 - "<text>"``."""
 
     api_version_header: bool = False
-    """True: ``Docker-Distribution-API-Version: registry/2.0`` on every response, not only on ``/v2/`` and
-    parse errors."""
+    """True: ``Docker-Distribution-API-Version: registry/2.0`` on every response, the token endpoint's included, as
+    distribution's router sends it. Every answer under ``/v2/`` carries it either way."""
 
     upload_uuid_header: bool = False
     """True: upload responses carry ``Docker-Upload-UUID: <id>``, as distribution sends."""
@@ -171,6 +173,11 @@ class Options:
         hints = _hints()
         return self.replace(**{name: _from_string(value, hints.get(name)) for name, value in changes.items()})
 
+    def replace_from_text(self, items: Iterable[str]) -> Options:
+        """Like :meth:`replace_from_strings`, from ``NAME=VALUE`` items (``-`` in a name is ``_``), as
+        ``--option`` and ini ``oci_registry_options`` give them."""
+        return self.replace_from_strings(**assignments(items, "an oci_registry option"))
+
 
 @functools.cache
 def _hints() -> dict[str, Any]:
@@ -192,22 +199,9 @@ def _is_instance(value: Any, hint: Any) -> bool:
 
 
 def _from_string(text: str, hint: Any) -> Any:
-    lowered = text.strip().lower()
-    if hint is bool:
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"not a boolean: {text!r}")
-    if hint in (int, int | None):
-        if hint != int and lowered in ("", "none"):
-            return None
-        return int(lowered)
-    if hint == tuple[str, ...]:
-        return tuple(part.strip() for part in text.split(",") if part.strip())
     if hint == Auth | None:
-        return None if lowered in ("", "none") else Auth.from_string(text.strip())
-    return text  # an unknown name: replace() reports it
+        return None if text.strip().lower() in ("", "none") else Auth.from_string(text.strip())
+    return value_from_string(text, hint)  # an unknown name (hint None) comes back as text: replace() reports it
 
 
 REFERENCE = Options()

@@ -59,17 +59,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def session_options(config: pytest.Config) -> Options:
     """The run's default options: the preset (command line, else ini, else ``reference``), then the named options
-    of ini ``oci_registry_options`` and of ``--oci-registry-option``."""
+    of ini ``oci_registry_options`` and of ``--oci-registry-option`` (``NAME=VALUE``; ``-`` in a name is ``_``, as
+    on ``python -m pytest_ociregistry --option``)."""
     preset = config.getoption("--oci-registry-preset") or config.getini("oci_registry_preset")
     if preset not in PRESETS:
         raise ValueError(f"oci_registry_preset must be one of {', '.join(sorted(PRESETS))}, not {preset!r}")
-    changes = {}
-    for item in [*config.getini("oci_registry_options"), *config.getoption("--oci-registry-option")]:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"an oci_registry option is NAME=VALUE, not {item!r}")
-        changes[name.strip()] = value.strip()
-    return PRESETS[preset].replace_from_strings(**changes)
+    items = [*config.getini("oci_registry_options"), *config.getoption("--oci-registry-option")]
+    return PRESETS[preset].replace_from_text(items)
 
 
 @pytest.hookimpl(hookwrapper=True)

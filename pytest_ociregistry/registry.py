@@ -83,9 +83,13 @@ class OCIRegistry(ContentPusher, RegistryServer):
         return self.options
 
     def reset(self) -> None:
-        """Empty the store, restore the default options, and clear the request log, the faults, and
-        pytest-httpserver's handlers and log."""
+        """Empty the store, restore the default options, revoke the Bearer tokens issued so far (by the ``auth`` in
+        force and the default one, even a module-level ``Auth`` that the next test uses again), and clear the
+        request log, the faults, and pytest-httpserver's handlers and log."""
         self.store.reset()
+        for auth in (self.options.auth, self.default_options.auth):
+            if auth is not None:
+                auth.revoke_tokens()
         self.store.options = self.default_options
         self.clear()
 

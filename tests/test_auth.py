@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
 
-from pytest_ociregistry import Auth, OCIRegistry, User
+from pytest_ociregistry import PRESETS, Auth, OCIRegistry, User
 from pytest_ociregistry.names import digest_of
 
 ALICE = User("alice", "wonderland", {"team/*": "pull,push", "shared": "*"})
@@ -204,3 +205,142 @@ def test_from_string() -> None:
         Auth.from_string("basic")
     with pytest.raises(ValueError, match="auth scheme"):
         Auth("digest")
+
+
+# Answers as distribution's token mode gives them ---------------------------------------------------------------------
+
+UNAUTHORIZED = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":%s}]}'
+PULL_PUSH = ('[{"Type":"repository","Class":"","Name":"team/app","Action":"pull"},'
+             '{"Type":"repository","Class":"","Name":"team/app","Action":"push"}]')
+
+
+@pytest.mark.parametrize("preset", ["reference", "spec", "distribution"])
+@pytest.mark.parametrize("auth", [BASIC, BEARER], ids=["basic", "bearer"])
+def test_every_v2_answer_says_its_api_version(oci_registry: OCIRegistry, preset: str, auth: Auth) -> None:
+    """The docker CLI reads the header on the 401 to GET /v2/ ("unsupported registry version" without it)."""
+    oci_registry.options = PRESETS[preset].replace(auth=auth)
+    for url in ("/v2/", "/v2", "/v2/team/app/tags/list", "/v2/_catalog"):
+        r = requests.get(f"{oci_registry.url}{url}", timeout=10)
+        assert (r.status_code, r.headers["Docker-Distribution-API-Version"]) == (401, "registry/2.0"), url
+    r = requests.post(f"{oci_registry.url}/v2/team/app/blobs/uploads/", auth=("bob", "builder"), timeout=10)
+    assert (r.status_code, r.headers["Docker-Distribution-API-Version"]) == (
+        (403, "registry/2.0") if auth is BASIC else (401, "registry/2.0")
+    )
+
+
+@pytest.mark.oci_registry(auth=BASIC)
+def test_401_bodies_list_the_access_needed(oci_registry: OCIRegistry) -> None:
+    """As distribution: ``detail`` names each action needed, ``null`` for the ping."""
+    r = requests.get(f"{oci_registry.url}/v2/", timeout=10)
+    assert r.content == (UNAUTHORIZED % "null").encode()
+    r = requests.post(f"{oci_registry.url}/v2/team/app/blobs/uploads/", timeout=10)
+    assert r.content == (UNAUTHORIZED % PULL_PUSH).encode()
+
+
+@pytest.mark.oci_registry(auth=BEARER)
+def test_an_anonymous_token_without_the_scope_is_told_to_log_in(oci_registry: OCIRegistry) -> None:
+    """alice may push to team/app, so an anonymous push there gets 401 insufficient_scope (docker: refused at once),
+    not 403 (which docker takes for a transient error and retries for 50 s)."""
+    answer = token(oci_registry, "repository:team/app:pull,push")
+    r = requests.post(f"{oci_registry.url}/v2/team/app/blobs/uploads/",
+                      headers={"Authorization": f"Bearer {answer['token']}"}, timeout=10)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{oci_registry.url}/token",service="pytest-ociregistry",'
+        'scope="repository:team/app:pull,push",error="insufficient_scope"'
+    )
+    assert r.content == (UNAUTHORIZED % PULL_PUSH).encode()
+    assert oci_registry.requests[-1].identity == "anonymous"
+
+
+@pytest.mark.oci_registry(auth=BEARER)
+def test_403_only_for_access_nobody_can_get_and_it_says_why(oci_registry: OCIRegistry) -> None:
+    anonymous = token(oci_registry, "repository:nobody/x:pull")["token"]
+    r = requests.get(f"{oci_registry.url}/v2/nobody/x/tags/list", headers={"Authorization": f"Bearer {anonymous}"},
+                     timeout=10)
+    assert (r.status_code, "WWW-Authenticate" in r.headers) == (403, False)
+    assert r.json() == {"errors": [{
+        "code": "DENIED", "message": "requested access to the resource is denied: no user has pull access to nobody/x",
+        "detail": [{"Type": "repository", "Class": "", "Name": "nobody/x", "Action": "pull"}]}]}
+    bob = token(oci_registry, "repository:team/app:pull,push registry:catalog:*", auth=("bob", "builder"))["token"]
+    r = requests.post(f"{oci_registry.url}/v2/team/app/blobs/uploads/", headers={"Authorization": f"Bearer {bob}"},
+                      timeout=10)
+    assert r.json()["errors"][0]["message"] == "requested access to the resource is denied: bob has no push access to team/app"
+    assert r.json()["errors"][0]["detail"] == [{"Type": "repository", "Class": "", "Name": "team/app", "Action": "push"}]
+    r = requests.get(f"{oci_registry.url}/v2/_catalog", headers={"Authorization": f"Bearer {bob}"}, timeout=10)
+    assert (r.status_code, r.json()["errors"][0]["message"]) == (
+        403, "requested access to the resource is denied: bob has no access to the catalog")
+
+
+@pytest.mark.oci_registry(auth=BEARER)
+def test_basic_credentials_at_a_bearer_registry_are_asked_for_a_token(oci_registry: OCIRegistry) -> None:
+    r = requests.get(f"{oci_registry.url}/v2/shared/tags/list", auth=("alice", "wonderland"), timeout=10)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{oci_registry.url}/token",service="pytest-ociregistry",scope="repository:shared:pull"'
+    )
+
+
+def test_a_token_belongs_to_the_test_that_got_it(pytester: pytest.Pytester) -> None:
+    """With a module-level Auth, a token from one test is refused in the next: ``reset()`` revokes it."""
+    pytester.makepyfile(
+        """
+        import pytest, requests
+        from pytest_ociregistry import Auth, User
+
+        AUTH = Auth("bearer", users=(User("ci", "pw"),))
+        pytestmark = pytest.mark.oci_registry(auth=AUTH)
+        held = {}
+
+        def get(registry, token):
+            return requests.get(f"{registry.url}/v2/foo/tags/list", headers={"Authorization": f"Bearer {token}"})
+
+        def test_one(oci_registry):
+            held["token"] = oci_registry.token_for("ci", ["repository:foo:pull"])
+            held["refresh"] = requests.get(f"{oci_registry.url}/token", auth=("ci", "pw"),
+                params={"scope": "repository:foo:pull", "offline_token": "true"}).json()["refresh_token"]
+            assert get(oci_registry, held["token"]).status_code == 404
+
+        def test_two(oci_registry):
+            r = get(oci_registry, held["token"])
+            assert r.status_code == 401 and 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+            r = requests.post(f"{oci_registry.url}/token", data={"grant_type": "refresh_token",
+                              "refresh_token": held["refresh"], "scope": "repository:foo:pull"})
+            assert r.status_code == 401
+            assert get(oci_registry, oci_registry.token_for("ci", ["repository:foo:pull"])).status_code == 404
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_from_arguments() -> None:
+    auth = Auth.from_arguments(
+        "basic:ci:p:w", ["alice:x", "bob:y"], ["bob:team/*:pull", "bob:shared:*"], ["public/*:pull,push"],
+        anonymous_catalog=True, no_catalog=["bob"], settings=["realm=https://h/token", "token-ttl=5"],
+    )
+    assert auth.scheme == "basic" and auth.anonymous == {"public/*": "pull,push"} and auth.anonymous_catalog
+    assert auth.users == (User("ci", "p:w"), User("alice", "x"), User("bob", "y", {"team/*": "pull", "shared": "*"},
+                                                                     catalog=False))
+    assert (auth.realm, auth.token_ttl) == ("https://h/token", 5.0)
+    assert Auth.from_arguments("bearer").users == ()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"auth": "digest"}, "auth scheme"),
+        ({"auth": "bearer", "users": ["alice"]}, "a user is NAME:PASSWORD, not 'alice'"),
+        ({"auth": "bearer:a:b", "users": ["a:c"]}, "user 'a' is given twice"),
+        ({"auth": "bearer:a:b", "grants": ["a:team/*"]}, "a grant is USER:GLOB:ACTIONS, not 'a:team/*'"),
+        ({"auth": "bearer:a:b", "grants": ["z:x:pull"]}, "names 'z', who is not a user"),
+        ({"auth": "bearer:a:b", "grants": ["a:x:pull,fly"]}, "unknown action(s) fly"),
+        ({"auth": "bearer", "anonymous": ["pull"]}, "an anonymous grant is GLOB:ACTIONS"),
+        ({"auth": "bearer", "no_catalog": ["z"]}, "no catalog for 'z', who is not a user"),
+        ({"auth": "bearer", "settings": ["colour=red"]}, "unknown auth setting(s): colour"),
+        ({"auth": "bearer", "settings": ["token_ttl=soon"]}, "could not convert"),
+    ],
+)
+def test_from_arguments_says_what_is_wrong(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Auth.from_arguments(**kwargs)
+    assert message in str(info.value)

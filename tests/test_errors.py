@@ -34,3 +34,12 @@ def test_parse_errors_are_pinned() -> None:
     )
     assert badly_formed_digest().status == 400
     assert method_not_allowed().status == 405
+
+
+def test_detail_is_sent_when_given_null_included() -> None:
+    assert RegistryError(ErrorCode.DENIED, detail=[{"Name": "x"}]).body() == (
+        b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":[{"Name":"x"}]}]}'
+    )
+    assert RegistryError(ErrorCode.UNAUTHORIZED, detail=None).body() == (
+        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}'
+    )

@@ -8,7 +8,9 @@ import sys
 import urllib.request
 
 import pytest
+import requests
 
+from pytest_ociregistry import User
 from pytest_ociregistry.__main__ import build_parser, listen_warning, parse_options
 
 
@@ -80,6 +82,49 @@ def test_auth_and_tls_from_the_command_line() -> None:
         context = ssl.create_default_context(cafile=ca_line.removeprefix("CA bundle: "))
         with urllib.request.urlopen(f"{url}/v2/", context=context, timeout=10) as response:
             assert response.status == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_auth_arguments_say_what_the_api_can() -> None:
+    args = build_parser().parse_args([
+        "--auth", "bearer", "--user", "alice:pw", "--user", "bob:pw", "--grant", "bob:team/*:pull",
+        "--no-catalog", "bob", "--anonymous", "public/*:pull", "--anonymous-catalog",
+        "--auth-option", "realm=https://auth.example/token", "--auth-option", "token_ttl=60",
+    ])
+    auth = parse_options(args).auth
+    assert auth is not None
+    assert (auth.scheme, auth.anonymous, auth.anonymous_catalog, auth.realm, auth.token_ttl) == (
+        "bearer", {"public/*": "pull"}, True, "https://auth.example/token", 60.0)
+    assert auth.users == (User("alice", "pw"), User("bob", "pw", {"team/*": "pull"}, catalog=False))
+
+
+def test_auth_arguments_without_auth_exit_2() -> None:
+    result = subprocess.run([sys.executable, "-m", "pytest_ociregistry", "--user", "a:b", "--anonymous-catalog"],
+                            check=False, capture_output=True, text=True, timeout=30)
+    assert (result.returncode, result.stderr) == (2, "error: --user, --anonymous-catalog need(s) --auth SCHEME\n")
+
+
+def test_an_anonymous_catalog_and_grants_over_http() -> None:
+    """python-dxf's suite configures its token server so: its user may do everything, anonymous callers may list
+    the catalog; a user with a grant holds exactly it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest_ociregistry", "--auth", "basic:fred:pw", "--user", "bob:pw",
+         "--grant", "bob:team/*:pull", "--anonymous-catalog"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert requests.get(f"{url}/v2/_catalog", timeout=10).json() == {"repositories": []}
+        assert requests.get(f"{url}/v2/team/a/tags/list", auth=("bob", "pw"), timeout=10).status_code == 404
+        r = requests.post(f"{url}/v2/team/a/blobs/uploads/", auth=("bob", "pw"), timeout=10)
+        assert (r.status_code, r.json()["errors"][0]["message"]) == (
+            403, "requested access to the resource is denied: bob has no push access to team/a")
+        assert requests.post(f"{url}/v2/team/a/blobs/uploads/", auth=("fred", "pw"), timeout=10).status_code == 202
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

@@ -120,9 +120,13 @@ def test_warnings() -> None:
     assert client.get("/v2/").headers.getlist("Warning") == ['299 - "deprecated"', '299 - "slow down"']
 
 
-def test_api_version_header() -> None:
-    assert "Docker-Distribution-API-Version" not in make()[0].get("/v2/_catalog").headers
-    assert make(api_version_header=True)[0].get("/v2/_catalog").headers["Docker-Distribution-API-Version"] == "registry/2.0"
+@pytest.mark.parametrize("on", [False, True])
+def test_api_version_header(on: bool) -> None:
+    """Outside /v2/ (the token endpoint) only with the option; under /v2/ always, errors and auth refusals too."""
+    client, _ = make(api_version_header=on, auth=Auth("bearer", users=(User("u", "p"),)))
+    assert ("Docker-Distribution-API-Version" in client.get("/token", auth=("u", "p")).headers) is on
+    for url in ("/v2", "/v2/", "/v2/_catalog", "/v2/foo/tags/list", "/v2/bad"):
+        assert client.get(url).headers["Docker-Distribution-API-Version"] == "registry/2.0", url
 
 
 def test_upload_uuid_header() -> None:
