@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .auth import Auth
+from .layout import LayoutError, parse_load_spec
 from .options import PRESETS, Options
 from .registry import OCIRegistry
 
@@ -94,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="another Auth setting: realm=URL (a separate token server), service, token_path, token_ttl, "
         "challenge_service, anonymous_catalog_empty, token_get_only (repeatable)",
     )
+    parser.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="PATH[=REPO]",
+        help="serve the images of an OCI layout, oci-archive or docker save tarball, in REPO if given (repeatable)",
+    )
     return parser
 
 
@@ -146,6 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
+    try:
+        for spec in args.load:
+            registry.load(*parse_load_spec(spec))
+    except LayoutError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     registry.start()
     print(registry.url, flush=True)
     if registry.ca_bundle is not None:

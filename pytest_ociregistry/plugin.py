@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from ssl import SSLContext
 from typing import Any
 
 import pytest
 
 from .external import ExternalRegistry
+from .layout import LayoutError, parse_load_spec
 from .options import PRESETS, Options
 from .registry import OCIRegistry
 
@@ -44,6 +46,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("oci_registry_kind", "what the registry at oci_registry_url is", default="")
     parser.addini("oci_registry_options", "NAME=VALUE options of the oci_registry fixture", type="linelist", default=[])
     parser.addini("oci_registry_tls", "serve the oci_registry fixture over HTTPS", type="bool", default=False)
+    _add_load_options(parser, group)
+
+
+# The session baseline: layouts loaded once per session, which each test's reset goes back to -----------------------
+
+
+def _add_load_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+    group.addoption(
+        "--oci-registry-load",
+        action="append",
+        default=[],
+        metavar="PATH[=REPO]",
+        help="load an OCI layout, oci-archive or docker save tarball into the registry once per session; each test "
+        "starts from it (repeatable)",
+    )
+    parser.addini(
+        "oci_registry_load",
+        "PATH[=REPO] of layouts or archives each test's registry starts with, one a line (relative to the ini file)",
+        type="linelist",
+        default=[],
+    )
+
+
+def load_specs(config: pytest.Config) -> list[tuple[Path, str | None]]:
+    """The layouts to load, ``(path, repo)``: ini ``oci_registry_load`` (paths relative to the ini file's directory),
+    then ``--oci-registry-load`` (relative to the directory pytest was started in)."""
+    ini_dir = config.inipath.parent if config.inipath else config.rootpath
+    specs = [(ini_dir, spec) for spec in config.getini("oci_registry_load")]
+    specs += [(config.invocation_params.dir, spec) for spec in config.getoption("--oci-registry-load")]
+    return [(base / path, repo) for base, (path, repo) in ((b, parse_load_spec(s)) for b, s in specs)]
+
+
+def _load_baseline(config: pytest.Config, registry: OCIRegistry) -> None:
+    """Load the session's layouts, if any, and make them the registry's baseline."""
+    specs = load_specs(config)
+    if not specs:
+        return
+    try:
+        for path, repo in specs:
+            registry.load(path, repo)
+    except LayoutError as e:
+        registry.stop()
+        pytest.fail(f"oci_registry_load: {e}", pytrace=False)
+    registry.baseline = registry.snapshot()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,25 +154,29 @@ def oci_registry_options(pytestconfig: pytest.Config) -> Options:
 
 @pytest.fixture(scope="session")
 def oci_registry_server(
+    pytestconfig: pytest.Config,
     oci_registry_listen_address: tuple[str, int],
     oci_registry_ssl_context: SSLContext | None,
     oci_registry_options: Options,
 ) -> Iterator[OCIRegistry]:
-    """The session's registry server (one per xdist worker). Tests use ``oci_registry``, which resets it."""
+    """The session's registry server (one per xdist worker), holding the ``oci_registry_load`` layouts as its
+    baseline. Tests use ``oci_registry``, which resets it."""
     host, port = oci_registry_listen_address
     registry = OCIRegistry(oci_registry_options, host=host, port=port, ssl_context=oci_registry_ssl_context)
     registry.start()
+    _load_baseline(pytestconfig, registry)
     yield registry
     registry.stop()
 
 
 @pytest.fixture(scope="session")
 def oci_registry_tls_server(
-    oci_registry_listen_address: tuple[str, int], oci_registry_options: Options
+    pytestconfig: pytest.Config, oci_registry_listen_address: tuple[str, int], oci_registry_options: Options
 ) -> Iterator[OCIRegistry]:
     """The session's HTTPS registry server, started the first time a test asks for ``tls=True``."""
     registry = OCIRegistry(oci_registry_options, host=oci_registry_listen_address[0], tls=True)
     registry.start()
+    _load_baseline(pytestconfig, registry)
     yield registry
     registry.stop()
 
@@ -138,7 +188,7 @@ def external_url(config: pytest.Config) -> str | None:
 
 @pytest.fixture
 def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> OCIRegistry:
-    """An empty registry for this test, with the options of the nearest ``oci_registry`` marker (``tls=True``
+    """An empty registry (or one holding the session's baseline) for this test, with the options of the nearest ``oci_registry`` marker (``tls=True``
     serves it over HTTPS). With ``--oci-registry-url``, the registry at that URL, in a namespace of this test's own."""
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}

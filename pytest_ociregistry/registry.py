@@ -3,6 +3,7 @@ that seed its store directly, and the ways to look inside it, inject faults and 
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from . import layout
 from .api import RegistryApp
 from .cases import Answer, Case, run_case, verify
 from .content import Content
@@ -22,7 +24,7 @@ from .options import PRESETS, Options
 from .pushing import ContentPusher
 from .requestlog import RequestRecord
 from .server import RegistryServer
-from .store import Manifest, Store
+from .store import Manifest, Snapshot, Store
 from .tls import TLSFiles
 
 
@@ -46,6 +48,8 @@ class OCIRegistry(ContentPusher, RegistryServer):
     ) -> None:
         self.default_options = options or Options()
         self.store = Store(self.default_options)
+        self.baseline: Snapshot | None = None
+        """What :meth:`reset` goes back to (None: an empty registry); set it to a :meth:`snapshot`."""
         self.tls = TLSFiles() if tls else None
         if self.tls is not None and ssl_context is None:
             ssl_context = self.tls.server_context()
@@ -83,10 +87,10 @@ class OCIRegistry(ContentPusher, RegistryServer):
         return self.options
 
     def reset(self) -> None:
-        """Empty the store, restore the default options, revoke the Bearer tokens issued so far (by the ``auth`` in
-        force and the default one, even a module-level ``Auth`` that the next test uses again), and clear the
-        request log, the faults, and pytest-httpserver's handlers and log."""
-        self.store.reset()
+        """Empty the store (or go back to the :attr:`baseline`), restore the default options, revoke the Bearer
+        tokens issued so far (by the ``auth`` in force and the default one, even a module-level ``Auth`` that the next
+        test uses again), and clear the request log, the faults, and pytest-httpserver's handlers and log."""
+        self.store.reset(self.baseline)
         for auth in (self.options.auth, self.default_options.auth):
             if auth is not None:
                 auth.revoke_tokens()
@@ -148,6 +152,34 @@ class OCIRegistry(ContentPusher, RegistryServer):
             self.store.put_blob(_repository(repo), [data], digest)
         self.store.put_manifest(_repository(repo), tag or built.digest, built.manifest, built.media_type)
         return built.descriptor
+
+    # Images in and out as files, and snapshots ---------------------------------------------------------------------
+
+    def load(self, path: str | os.PathLike[str], repo: str | None = None) -> list[Descriptor]:
+        """Store every image of an OCI image layout directory, an ``oci-archive`` tar (plain or gzip) or a ``docker
+        save`` tarball, all or nothing, each blob verified as it is read; returns the descriptors of the top-level
+        entries. Each goes into the repository and tag its name gives (``org.opencontainers.image.ref.name``, a
+        docker save's ``RepoTags``); ``repo`` supplies or overrides the repository. Bad input raises
+        :class:`~pytest_ociregistry.layout.LayoutError`, naming the file and the problem."""
+        return layout.load(self.store, path, repo)
+
+    def export(
+        self, reference: str, path: str | os.PathLike[str], archive: bool = False, *, referrers: bool = False
+    ) -> Descriptor:
+        """Write ``repo:tag`` or ``repo@digest``, with everything it needs, as an OCI image layout at ``path`` (added
+        to a layout already there), or with ``archive`` as an ``oci-archive`` tar (gzip if the name ends in ``.gz``);
+        with ``referrers``, the artifacts that name it as subject too. skopeo, umoci and podman read it, and
+        :meth:`load` puts it back byte for byte. Returns its descriptor."""
+        return layout.export(self.store, reference, path, archive=archive, referrers=referrers)
+
+    def snapshot(self) -> Snapshot:
+        """The content now (repositories, tags, manifests, blobs; not open uploads), for :meth:`restore` or as the
+        :attr:`baseline`. Cheap: stored content is immutable and shared, never copied."""
+        return self.store.snapshot()
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Go back to a snapshot's content, in time independent of its size (options and logs are left alone)."""
+        self.store.reset(snapshot)
 
     # Looking inside -----------------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -144,6 +144,16 @@ class Repository:
         self.tags: dict[str, str] = {}
         self.sorted_tags: list[str] = []
         self.uploads: dict[str, Upload] = {}
+        self.frozen = False
+        """Held by a :class:`Snapshot`: never changed; the store works on a copy of it (see ``Store._get``)."""
+
+    def copy(self, *, uploads: bool) -> Repository:
+        """A copy sharing the (immutable) blobs and manifests; with or without the open uploads."""
+        repo = Repository()
+        repo.blobs, repo.manifests, repo.tags = dict(self.blobs), dict(self.manifests), dict(self.tags)
+        repo.sorted_tags = list(self.sorted_tags)
+        repo.uploads = dict(self.uploads) if uploads else {}
+        return repo
 
     def set_tag(self, tag: str, digest: str) -> None:
         if tag not in self.tags:
@@ -161,6 +171,19 @@ def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], 
     if n is None:
         return items[start:], False
     return items[start : start + n], start + n < len(items)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The store's content at one moment (:meth:`Store.snapshot`), to go back to with :meth:`Store.reset`."""
+
+    repos: Mapping[str, Repository]
+    sorted_repos: tuple[str, ...]
+
+    @property
+    def objects(self) -> int:
+        """How many blobs and manifests it holds (a blob in two repositories counts twice)."""
+        return sum(len(r.blobs) + len(r.manifests) for r in self.repos.values())
 
 
 class _Request(NamedTuple):
@@ -210,14 +233,18 @@ class Store:
         finally:
             _REQUEST.reset(token)
 
-    def reset(self) -> None:
-        """Forget all content, and start a new generation: requests begun before cannot write into it, and the
-        upload ids this store made up are never opened again."""
+    def reset(self, snapshot: Snapshot | None = None) -> None:
+        """Forget all content (or go back to ``snapshot``'s: O(repositories), sharing its blobs and manifests), and
+        start a new generation: requests begun before cannot write into it, and the upload ids this store made up
+        are never opened again."""
         with self._lock:
             self._retired.update(u.id for repo in self._repos.values() for u in repo.uploads.values() if u.made_up)
-            self._repos = {}
-            self._sorted_repos = []
+            self._restore(snapshot)
             self._generation += 1
+
+    def _restore(self, snapshot: Snapshot | None) -> None:
+        self._repos = dict(snapshot.repos) if snapshot else {}
+        self._sorted_repos = list(snapshot.sorted_repos) if snapshot else []
 
     def _fence(self, code: ErrorCode = ErrorCode.NAME_UNKNOWN) -> None:
         """Refuse a write from a request begun before the last :meth:`reset`: the repository it writes to (or,
@@ -227,16 +254,45 @@ class Store:
         if bound is not None and bound.store is self and bound.generation != self._generation:
             raise RegistryError(code, f"{code.message}: the registry was reset while this request was in flight")
 
+    def snapshot(self, *, uploads: bool = False) -> Snapshot:
+        """The content now (tags, manifests, blobs; with ``uploads``, the open uploads too), for :meth:`reset`.
+
+        Stored content is immutable, so a snapshot shares it: it costs a copy of each repository's indexes.
+        """
+        with self._lock:
+            repos = {name: repo.copy(uploads=uploads) for name, repo in self._repos.items()}
+            for repo in repos.values():
+                repo.frozen = True
+            return Snapshot(repos, tuple(self._sorted_repos))
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make a group of changes as one: others wait, and if one raises, every change is undone."""
+        with self._lock:
+            saved = self.snapshot(uploads=True)
+            try:
+                yield
+            except BaseException:
+                self._restore(saved)
+                raise
+
     # Repositories -------------------------------------------------------------------------------------------------
 
-    def _repo(self, name: str) -> Repository:
+    def _get(self, name: str) -> Repository | None:
+        """A repository to read or change: one a snapshot holds is copied first (copy on first use after reset)."""
         repo = self._repos.get(name)
+        if repo is not None and repo.frozen:
+            repo = self._repos[name] = repo.copy(uploads=True)
+        return repo
+
+    def _repo(self, name: str) -> Repository:
+        repo = self._get(name)
         if repo is None:
             raise RegistryError(ErrorCode.NAME_UNKNOWN)
         return repo
 
     def _make_repo(self, name: str) -> Repository:
-        repo = self._repos.get(name)
+        repo = self._get(name)
         if repo is None:
             repo = self._repos[name] = Repository()
             bisect.insort(self._sorted_repos, name)
@@ -277,6 +333,13 @@ class Store:
         buffer = _Buffer()
         buffer.write(chunks, length=length)
         return self._commit(name, buffer, digest)
+
+    def add_blob(self, name: str, digest: str, data: bytes | bytearray) -> Blob:
+        """Store ``data`` under ``digest`` without copying it. The caller has verified it (a layout is hashed as it is
+        read); ``data`` must never change afterwards."""
+        with self._lock:
+            self._fence()
+            return self._make_repo(name).blobs.setdefault(digest, Blob(digest, data))
 
     def _commit(self, name: str, buffer: _Buffer, digest: str, upload_id: str | None = None) -> Blob:
         if buffer.digest(algorithm_of(digest)) != digest:
@@ -331,7 +394,7 @@ class Store:
         store made it up before a reset."""
         with self._lock:
             self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)
-            repo = self._repos.get(name)
+            repo = self._get(name)
             upload = repo.uploads.get(upload_id) if repo else None
             if upload is None and create and upload_id not in self._retired:
                 return self.start_upload(name, upload_id)
@@ -386,7 +449,7 @@ class Store:
         """Abandon an upload and its data."""
         with self._lock:
             self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)
-            repo = self._repos.get(name)
+            repo = self._get(name)
             upload = repo.uploads.pop(upload_id, None) if repo else None
         if upload is None:
             raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
