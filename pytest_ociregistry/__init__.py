@@ -3,11 +3,12 @@
 from .api import RegistryApp
 from .auth import Auth, User
 from .errors import ErrorCode, RegistryError
+from .layout import LayoutError
 from .manifest import Descriptor
 from .options import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options
 from .registry import OCIRegistry
 from .server import RegistryServer
-from .store import Blob, Manifest, Store
+from .store import Blob, Manifest, Snapshot, Store
 
 __version__ = "0.1.0"
 
@@ -20,12 +21,14 @@ __all__ = [
     "Blob",
     "Descriptor",
     "ErrorCode",
+    "LayoutError",
     "Manifest",
     "OCIRegistry",
     "Options",
     "RegistryApp",
     "RegistryError",
     "RegistryServer",
+    "Snapshot",
     "Store",
     "User",
 ]
