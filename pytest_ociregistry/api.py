@@ -290,7 +290,7 @@ class RegistryApp:
     def handle_catalog(self, request: Request, route: Route) -> Response:
         options = self.options
         n = self._page_size(route, options.catalog_default_page_size)
-        items, more = self.store.repositories(n, route.last, with_content=options.catalog_needs_content)
+        items, more = self.store.repositories(n, route.last, with_blobs=options.catalog_lists_blob_repositories)
         return self._list_response(request, "repositories", items, more, options.null_empty_catalog)
 
     def handle_tags_list(self, request: Request, route: Route) -> Response:

@@ -141,8 +141,14 @@ class Options:
     catalog_default_page_size: int | None = None
     """The catalog's page size when the request names no ``n`` (distribution: 100)."""
 
-    catalog_needs_content: bool = False
-    """True: the catalog lists only repositories holding a blob or manifest, not ones with only an upload."""
+    catalog_lists_blob_repositories: bool = False
+    """True: the catalog lists a repository once a blob was pushed to it (distribution 2.8). Off, once a manifest
+    was. An upload alone never makes a repository."""
+
+    tags_list_needs_tag: bool = False
+    """True: the tag list answers 404 ``NAME_UNKNOWN`` until a tag was pushed to the repository (distribution 2.8:
+    blobs or untagged manifests are not enough). Off, until a manifest was. Once listed, a repository stays listed,
+    with an empty list when its tags are gone."""
 
     plain_router_errors: bool = False
     """True: a URL no route matches (bad names and tags included) answers 404 ``404 page not found`` as text/plain,
@@ -240,7 +246,8 @@ DISTRIBUTION = Options(
     max_page_size=1000,
     distribution_pagination=True,
     catalog_default_page_size=100,
-    catalog_needs_content=True,
+    catalog_lists_blob_repositories=True,
+    tags_list_needs_tag=True,
     plain_router_errors=True,
     ping_json=True,
 )

@@ -136,7 +136,11 @@ class Upload:
 
 
 class Repository:
-    """One repository's content. Guarded by the store's lock."""
+    """One repository's content and open uploads. Guarded by the store's lock.
+
+    It exists for clients once it has held content (a blob, a manifest): uploads alone do not make it. What it has
+    ever held decides what lists it (the ``had_*`` flags never go back, as a real registry's directories stay).
+    """
 
     def __init__(self) -> None:
         self.blobs: dict[str, Blob] = {}
@@ -144,6 +148,9 @@ class Repository:
         self.tags: dict[str, str] = {}
         self.sorted_tags: list[str] = []
         self.uploads: dict[str, Upload] = {}
+        self.had_blob = False
+        self.had_manifest = False
+        self.had_tag = False
         self.frozen = False
         """Held by a :class:`Snapshot`: never changed; the store works on a copy of it (see ``Store._get``)."""
 
@@ -153,12 +160,24 @@ class Repository:
         repo.blobs, repo.manifests, repo.tags = dict(self.blobs), dict(self.manifests), dict(self.tags)
         repo.sorted_tags = list(self.sorted_tags)
         repo.uploads = dict(self.uploads) if uploads else {}
+        repo.had_blob, repo.had_manifest, repo.had_tag = self.had_blob, self.had_manifest, self.had_tag
         return repo
+
+    @property
+    def exists(self) -> bool:
+        """Whether it has held content (an upload is none)."""
+        return self.had_blob or self.had_manifest
+
+    def link_blob(self, blob: Blob) -> Blob:
+        """Hold ``blob`` unless one of its digest is already here; returns the one held."""
+        self.had_blob = True
+        return self.blobs.setdefault(blob.digest, blob)
 
     def set_tag(self, tag: str, digest: str) -> None:
         if tag not in self.tags:
             bisect.insort(self.sorted_tags, tag)
         self.tags[tag] = digest
+        self.had_tag = True
 
     def remove_tag(self, tag: str) -> None:
         del self.tags[tag]
@@ -286,8 +305,9 @@ class Store:
         return repo
 
     def _repo(self, name: str) -> Repository:
+        """A repository that exists (see :class:`Repository`); ``NAME_UNKNOWN`` otherwise."""
         repo = self._get(name)
-        if repo is None:
+        if repo is None or not repo.exists:
             raise RegistryError(ErrorCode.NAME_UNKNOWN)
         return repo
 
@@ -299,24 +319,32 @@ class Store:
         return repo
 
     def has_repository(self, name: str) -> bool:
-        """Whether ``name`` exists."""
-        return name in self._repos
+        """Whether ``name`` exists (has held content: see :class:`Repository`)."""
+        repo = self._repos.get(name)
+        return repo is not None and repo.exists
 
     def repositories(
-        self, n: int | None = None, last: str | None = None, *, with_content: bool = False
+        self, n: int | None = None, last: str | None = None, *, with_blobs: bool = True
     ) -> tuple[list[str], bool]:
-        """Repository names in order, a page at a time (see :func:`page`); ``with_content``: only those holding a
-        blob or manifest."""
+        """The names of the repositories that have held a manifest (with ``with_blobs``, or a blob: every
+        repository that exists), in order, a page at a time (see :func:`page`)."""
         with self._lock:
-            names = self._sorted_repos
-            if with_content:
-                names = [name for name in names if self._repos[name].blobs or self._repos[name].manifests]
+            repos = self._repos
+            names = [
+                name for name in self._sorted_repos
+                if repos[name].had_manifest or (with_blobs and repos[name].had_blob)
+            ]
             return page(names, n, last)
 
     def tags(self, name: str, n: int | None = None, last: str | None = None) -> tuple[list[str], bool]:
-        """A repository's tags in order, a page at a time (see :func:`page`)."""
+        """A repository's tags in order, a page at a time (see :func:`page`). ``NAME_UNKNOWN`` until it has held a
+        manifest (with the ``tags_list_needs_tag`` option: a tag)."""
         with self._lock:
-            return page(self._repo(name).sorted_tags, n, last)
+            repo = self._repos.get(name)
+            listed = repo is not None and (repo.had_tag if self.options.tags_list_needs_tag else repo.had_manifest)
+            if repo is None or not listed:
+                raise RegistryError(ErrorCode.NAME_UNKNOWN)
+            return page(repo.sorted_tags, n, last)
 
     # Blobs --------------------------------------------------------------------------------------------------------
 
@@ -339,7 +367,7 @@ class Store:
         read); ``data`` must never change afterwards."""
         with self._lock:
             self._fence()
-            return self._make_repo(name).blobs.setdefault(digest, Blob(digest, data))
+            return self._make_repo(name).link_blob(Blob(digest, data))
 
     def _commit(self, name: str, buffer: _Buffer, digest: str, upload_id: str | None = None) -> Blob:
         if buffer.digest(algorithm_of(digest)) != digest:
@@ -347,9 +375,7 @@ class Store:
         with self._lock:
             self._fence(ErrorCode.NAME_UNKNOWN if upload_id is None else ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._make_repo(name)
-            blob = repo.blobs.get(digest)
-            if blob is None:
-                blob = repo.blobs[digest] = Blob(digest, buffer.data)
+            blob = repo.link_blob(Blob(digest, buffer.data))
             if upload_id is not None:
                 repo.uploads.pop(upload_id, None)
         return blob
@@ -361,7 +387,7 @@ class Store:
             blob = next((s.blobs[digest] for s in sources if s is not None and digest in s.blobs), None)
             if blob is not None:
                 self._fence()
-                self._make_repo(name).blobs.setdefault(digest, blob)
+                self._make_repo(name).link_blob(blob)
         return blob
 
     def delete_blob(self, name: str, digest: str) -> None:
@@ -379,7 +405,7 @@ class Store:
     # Uploads ------------------------------------------------------------------------------------------------------
 
     def start_upload(self, name: str, upload_id: str | None = None) -> Upload:
-        """Open an upload session in a repository (creating the repository, as the reference does)."""
+        """Open an upload session in a repository (which it does not make exist: see :class:`Repository`)."""
         with self._lock:
             self._fence()
             repo = self._make_repo(name)
@@ -443,7 +469,8 @@ class Store:
     def upload_sizes(self, name: str) -> dict[str, int]:
         """The open uploads of a repository: id → bytes received."""
         with self._lock:
-            return {upload_id: upload.size for upload_id, upload in self._repo(name).uploads.items()}
+            repo = self._repos.get(name)
+            return {upload_id: upload.size for upload_id, upload in (repo.uploads if repo else {}).items()}
 
     def cancel_upload(self, name: str, upload_id: str) -> None:
         """Abandon an upload and its data."""
@@ -499,6 +526,7 @@ class Store:
                     )
             repo = self._make_repo(name)
             repo.manifests[digest] = manifest
+            repo.had_manifest = True
             for t in all_tags:
                 repo.set_tag(t, digest)
         return manifest

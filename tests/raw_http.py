@@ -78,8 +78,12 @@ def exchange(
 
 
 def put_blob(registry: OCIRegistry, repo: str, data: bytes) -> str:
-    """A monolithic POST of ``data`` to ``repo``; returns its digest."""
+    """POST then PUT ``data`` to ``repo`` (as every preset takes it); returns its digest."""
     digest = digest_of(data)
-    answer = exchange(registry, "POST", f"/v2/{repo}/blobs/uploads/?digest={digest}", body=data)
+    answer = exchange(registry, "POST", f"/v2/{repo}/blobs/uploads/")
+    location = answer.header("Location")
+    assert answer.status == 202 and location, answer
+    location = location.removeprefix(registry.url)
+    answer = exchange(registry, "PUT", location + ("&" if "?" in location else "?") + f"digest={digest}", body=data)
     assert answer.status == 201, answer
     return digest

@@ -645,6 +645,22 @@ def tags_list_unknown_repo(c: Side) -> None:
     c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
 
 
+def tags_list_without_tags(c: Side) -> None:
+    """A repository holding only an upload, then a blob, then an untagged manifest: no tag list yet."""
+    c.send("POST", f"/v2/{c.repo}/blobs/uploads/")
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+    c.send("DELETE", c.location())
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+    push_blob(c, CONFIG)
+    push_blob(c, LAYER)
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+    body = oci_manifest()
+    c.send("PUT", f"/v2/{c.repo}/manifests/{digest(body)}", headers={"Content-Type": OCI_MANIFEST}, data=body)
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+    c.send("PUT", f"/v2/{c.repo}/manifests/v1", headers={"Content-Type": OCI_MANIFEST}, data=body)
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+
+
 def _ours(c: Side) -> Callable[[Any], Any]:
     """A catalog body reduced to this sequence's repositories (the real registry holds every sequence's)."""
     return lambda doc: [name for name in doc["repositories"] or [] if name.startswith(c.repo + "/")]
@@ -795,6 +811,7 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
     "tags-list-paginated": tags_list_paginated,
     "tags-list-empty-after-delete": tags_list_empty_after_delete,
     "tags-list-unknown-repo": tags_list_unknown_repo,
+    "tags-list-without-tags": tags_list_without_tags,
     "catalog": catalog,
     "catalog-last-page-full": catalog_last_page_full,
     "catalog-upload-only-repository": catalog_upload_only_repository,

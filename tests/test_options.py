@@ -195,7 +195,7 @@ def test_range_not_satisfiable() -> None:
 
 def test_null_empty_tags() -> None:
     client, store = make(null_empty_tags=True)
-    store.start_upload("foo")
+    store.put_manifest("foo", digest_of(b"x"), b"x")
     assert client.get("/v2/foo/tags/list").data == b'{"name":"foo","tags":null}'
     assert client.get("/v2/_catalog?last=foo").data == b'{"repositories":[]}'
 
@@ -315,16 +315,30 @@ def test_distribution_pagination() -> None:
 def test_catalog_default_page_size() -> None:
     client, store = make(catalog_default_page_size=2)
     for name in "abc":
-        store.put_blob(name, [b"x"], digest_of(b"x"))
+        store.put_manifest(name, "v1", b"x")
     r = client.get("/v2/_catalog")
     assert (json.loads(r.data)["repositories"], r.headers["Link"]) == (["a", "b"], '</v2/_catalog?last=b&n=2>;rel="next"')
 
 
-def test_catalog_needs_content() -> None:
-    client, store = make(catalog_needs_content=True)
+@pytest.mark.parametrize("on", [True, False])
+def test_catalog_lists_blob_repositories(on: bool) -> None:
+    client, store = make(catalog_lists_blob_repositories=on)
     store.start_upload("only-upload")
     store.put_blob("with-blob", [b"x"], digest_of(b"x"))
-    assert json.loads(client.get("/v2/_catalog").data)["repositories"] == ["with-blob"]
+    store.put_manifest("with-manifest", "v1", b"x")
+    listed = json.loads(client.get("/v2/_catalog").data)["repositories"]
+    assert listed == (["with-blob", "with-manifest"] if on else ["with-manifest"])
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_tags_list_needs_tag(on: bool) -> None:
+    client, store = make(tags_list_needs_tag=on)
+    store.put_manifest("foo", digest_of(b"x"), b"x")
+    r = client.get("/v2/foo/tags/list")
+    unknown = b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}'
+    assert (r.status_code, r.data) == ((404, unknown) if on else (200, b'{"name":"foo","tags":[]}'))
+    store.put_manifest("foo", "v1", b"x")
+    assert json.loads(client.get("/v2/foo/tags/list").data)["tags"] == ["v1"]
 
 
 def test_plain_router_errors() -> None:
