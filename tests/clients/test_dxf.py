@@ -79,7 +79,8 @@ def test_dxf_aliases_repositories_and_mount(oci_registry: OCIRegistry, dxf_modul
         assert other.mount_blob("foo/bar", digests[0]) == digests[0]
         assert oci_registry.blob("foo/other", digests[0]) == blobs[0]
 
-    oci_registry.push_blob("zzz/last", b"x")
+    oci_registry.push_manifest("foo/other", "v1", b"x")  # the catalog lists repositories holding a manifest
+    oci_registry.push_manifest("zzz/last", "v1", b"x")
     base = dxf_module.DXFBase(oci_registry.host, insecure=True)
     assert base.list_repos(batch_size=1) == ["foo/bar", "foo/other", "zzz/last"]
     assert [e.query for e in wire if e.path == "/v2/_catalog"] == ["n=1", "last=foo%2Fbar&n=1", "last=foo%2Fother&n=1"]

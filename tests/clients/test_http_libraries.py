@@ -85,6 +85,7 @@ def test_httpx_keep_alive(oci_registry: OCIRegistry) -> None:
     """Twenty requests of every kind (errors and unread bodies included) share one httpx connection."""
     httpx = pytest.importorskip("httpx")
     digest = oci_registry.push_blob("foo/bar", b"kept alive")
+    oci_registry.push_manifest("foo/bar", "v0", b"x")
     calls: list[tuple[str, str, bytes, int]] = [
         ("GET", "/v2/", b"", 200),
         ("HEAD", f"/v2/foo/bar/blobs/{digest}", b"", 200),
