@@ -464,7 +464,7 @@ def _read_docker(files: _Files, repo: str | None) -> Loaded:
             descriptors.append({"mediaType": DOCKER_LAYER_GZIP if gzipped else DOCKER_LAYER, "size": len(data),
                                 "digest": digest})
         doc = {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": descriptors[0], "layers": descriptors[1:]}
-        manifest = json.dumps(doc, indent=3).encode()
+        manifest = json.dumps(doc, separators=(",", ":")).encode()
         digest = digest_of(manifest)
         reader.cache.update(blobs)  # read and checked above: the reader finds everything here
         reader.cache[digest] = manifest
