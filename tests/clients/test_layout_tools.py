@@ -25,7 +25,7 @@ from pytest_ociregistry.layout import REF_NAME
 from pytest_ociregistry.manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
 
 BUSYBOX = Path("/bin/busybox")
-ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST])
+ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}, {DOCKER_MANIFEST}, {DOCKER_MANIFEST_LIST}"
 
 
 def need(name: str) -> str:
