@@ -26,10 +26,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import routes
 from .auth import Access, EmptyCatalog
 from .errors import ErrorCode, RegistryError
-from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of
+from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of, platform_manifest
+from .names import digest_of, is_tag
 from .options import Options
 from .routes import Kind, Route
-from .store import Blob, Store
+from .store import Blob, Manifest, Store, manifest_too_large
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +317,12 @@ class RegistryApp:
         headers = {"Docker-Content-Digest": blob.digest, "Accept-Ranges": "bytes", "Content-Type": blob.media_type}
         start, end, status = 0, size, 200
         if "Range" in request.headers:
-            start, end = self._blob_range(parse_range_header(request.headers["Range"]), size)
+            try:
+                start, end = self._blob_range(parse_range_header(request.headers["Range"]), size)
+            except RegistryError as e:
+                if e.status != 416 or not self.options.distribution_range_errors:
+                    raise
+                return _go_range_error(blob, overlap=e.code is ErrorCode.RANGE_INVALID)
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
             status = 206
         headers["Content-Length"] = str(end - start)
@@ -399,15 +405,38 @@ class RegistryApp:
                 ErrorCode.MANIFEST_UNKNOWN, f"manifest of type {manifest.media_type} is not in the Accept list"
             )
         if self.options.distribution_accept:
-            _distribution_accepts(request, route, manifest.media_type)
+            manifest = self._distribution_negotiate(request, route, manifest)
         headers = {"Content-Type": manifest.media_type, "Content-Length": str(manifest.size)}
         if not with_body or route.digest or self.options.tag_get_digest:
             headers["Docker-Content-Digest"] = manifest.digest
         return Response(manifest.data if with_body else [], 200, headers=headers)
 
+    def _distribution_negotiate(self, request: Request, route: Route, manifest: Manifest) -> Manifest:
+        """distribution 2.8's negotiation (``distribution_accept``): the manifest to serve, or its refusal. A
+        Docker manifest list asked for by tag without its type in ``Accept`` is answered by its linux/amd64
+        manifest (distribution's default platform, that of the machine it was built for)."""
+        accepted = _accept_list(request)
+        _distribution_accepts(accepted, route, manifest.media_type)
+        if manifest.media_type != DOCKER_MANIFEST_LIST or not route.tag or DOCKER_MANIFEST_LIST in accepted:
+            return manifest
+        child = platform_manifest(manifest.data, "linux", "amd64")
+        if child is None:
+            raise RegistryError(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown: the list has no linux/amd64 manifest")
+        chosen = self.store.get_manifest(route.repo, child)
+        if chosen.media_type == DOCKER_MANIFEST and DOCKER_MANIFEST not in accepted:
+            raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
+        return chosen
+
     def handle_manifest_put(self, request: Request, route: Route) -> Response:
         cap = self.options.max_manifest_size
         data = request.stream.read(-1 if cap is None else cap + 1)
+        if cap is not None and len(data) > cap:
+            raise manifest_too_large(_body_size(request, len(data)), self.options)
+        if route.tag and not is_tag(route.tag):  # a digest-shaped tag (digest_shaped_tags): stored, then refused
+            self.store.put_manifest(
+                route.repo, digest_of(data, self.options.digest_algorithms[0]), data, request.headers.get("Content-Type")
+            )
+            raise routes.unstorable_tag(route.tag)
         tags = request.args.getlist("tag") if route.digest else []
         manifest = self.store.put_manifest(
             route.repo, route.reference, data, request.headers.get("Content-Type"), tags
@@ -462,6 +491,33 @@ def required_access(route: Route) -> Access:
 
 
 
+def _body_size(request: Request, read: int) -> int:
+    """The whole request body's length, of which ``read`` bytes were read: announced, or counted by reading the
+    rest (discarded)."""
+    length = _content_length(request)
+    if length is not None:
+        return length
+    return read + sum(len(chunk) for chunk in body_chunks(request))
+
+
+def _go_range_error(blob: Blob, *, overlap: bool) -> Response:
+    """distribution 2.8's 416 (``distribution_range_errors``): Go's ``ServeContent`` error text, under the
+    ``Content-Length`` of the whole blob the registry had already set; the body stops short (Go writes no more
+    than announced), so the connection cannot be reused."""
+    text = b"invalid range: failed to overlap\n" if overlap else b"invalid range\n"
+    body = text[: blob.size]
+    headers = {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Docker-Content-Digest": blob.digest,
+        "Content-Length": str(blob.size),
+    }
+    if overlap:
+        headers["Content-Range"] = f"bytes */{blob.size}"
+    if len(body) < blob.size:
+        headers["Connection"] = "close"
+    return Response([body], 416, headers=headers)
+
+
 def _accepts(request: Request, media_type: str) -> bool:
     """Whether the request's Accept list (all its header lines) admits ``media_type``; no Accept admits all."""
     values = request.headers.getlist("Accept")
@@ -472,15 +528,19 @@ def _accepts(request: Request, media_type: str) -> bool:
     return bool(accepted & {wanted, "*/*", wanted.partition("/")[0] + "/*"})
 
 
-def _distribution_accepts(request: Request, route: Route, media_type: str) -> None:
+def _accept_list(request: Request) -> set[str]:
+    """The media types of every ``Accept`` line, parameters dropped."""
+    return {media_type_of(part) for value in request.headers.getlist("Accept") for part in value.split(",")}
+
+
+def _distribution_accepts(accepted: set[str], route: Route, media_type: str) -> None:
     """distribution 2.8's negotiation: OCI types must be named exactly; Docker schema 2 by tag likewise."""
-    accepted = {media_type_of(part) for value in request.headers.getlist("Accept") for part in value.split(",")}
     wanted = media_type_of(media_type)
     if wanted in OCI_TYPES and wanted not in accepted:
         raise RegistryError(
             ErrorCode.MANIFEST_UNKNOWN, "OCI manifest found, but accept header does not support OCI manifests"
         )
-    if wanted in (DOCKER_MANIFEST, DOCKER_MANIFEST_LIST) and route.tag and wanted not in accepted:
+    if wanted == DOCKER_MANIFEST and route.tag and wanted not in accepted:
         raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
 
 

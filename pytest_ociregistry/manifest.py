@@ -26,6 +26,17 @@ NON_DISTRIBUTABLE_PREFIXES = (
 )
 # type "/" subtype, each an RFC 9110 token (already lower-cased).
 _MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
+DOCKER_FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+# The layer types whose ``urls`` distribution 2.8 checks against its allow list, per manifest type.
+_URL_CHECKED = {
+    OCI_MANIFEST: frozenset({
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    }),
+    DOCKER_MANIFEST: frozenset({DOCKER_FOREIGN_LAYER}),
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class ManifestInfo:
     media_type: str = OCTET_STREAM
     blobs: tuple[str, ...] = ()
     children: tuple[str, ...] = ()
+    refused_urls: frozenset[int] = frozenset()
+    """The positions in ``blobs`` of the descriptors a registry checking layer URLs as distribution does refuses."""
     subject: str | None = None
     artifact_type: str | None = None
     annotations: dict[str, str] | None = field(default=None)
@@ -70,7 +83,14 @@ def media_type_of(content_type: str | None) -> str:
     return bare if _MEDIA_TYPE.fullmatch(bare) else OCTET_STREAM
 
 
-def inspect(data: bytes, content_type: str | None, *, strict: bool = False, known: str | None = None) -> ManifestInfo:
+def inspect(
+    data: bytes,
+    content_type: str | None,
+    *,
+    strict: bool = False,
+    known: str | None = None,
+    layer_urls: bool = False,
+) -> ManifestInfo:
     """Read a manifest pushed with ``content_type`` (None: the request had none).
 
     The manifest's media type belongs to its content: the body's own ``mediaType`` when it has one, else ``known``
@@ -80,7 +100,8 @@ def inspect(data: bytes, content_type: str | None, *, strict: bool = False, know
     Like the reference, only OCI manifest and index types are read by default; any other type is stored as
     opaque bytes. With ``strict`` the Docker schema 2 types are read too, each must be well-formed JSON of its
     kind, and a ``mediaType`` that disagrees with the Content-Type is refused. A malformed manifest of a type that
-    is read raises ``MANIFEST_INVALID``.
+    is read raises ``MANIFEST_INVALID``. With ``layer_urls`` the blobs a manifest needs are chosen by their ``urls``
+    as distribution 2.8 chooses them (see :func:`_needed`).
     """
     doc: object = None
     error: str | None = None
@@ -101,6 +122,7 @@ def inspect(data: bytes, content_type: str | None, *, strict: bool = False, know
         raise _invalid("manifest is not a JSON object")
     if strict:
         _check_shape(doc, media_type, media_type_of(content_type) if content_type else None)
+    refused_urls: frozenset[int] = frozenset()
     if media_type in INDEX_TYPES:
         blobs: tuple[str, ...] = ()
         children = tuple(_descriptor(d, f"manifests[{i}]")["digest"] for i, d in enumerate(_list(doc, "manifests")))
@@ -111,9 +133,14 @@ def inspect(data: bytes, content_type: str | None, *, strict: bool = False, know
             (f"layers[{i}]", d) for i, d in enumerate(_list(doc, "layers"))
         ]
         checked = [_descriptor(d, where) for where, d in descs]
-        blobs = tuple(
-            d["digest"] for d in checked if not d["mediaType"].lower().startswith(NON_DISTRIBUTABLE_PREFIXES)
-        )
+        if layer_urls:
+            verdicts = [(d["digest"], verdict) for d in checked if (verdict := _needed(d, media_type))]
+            blobs = tuple(digest for digest, _ in verdicts)
+            refused_urls = frozenset(i for i, (_, verdict) in enumerate(verdicts) if verdict == "refused")
+        else:
+            blobs = tuple(
+                d["digest"] for d in checked if not d["mediaType"].lower().startswith(NON_DISTRIBUTABLE_PREFIXES)
+            )
         children = ()
         artifact_type = doc.get("artifactType") or (config.get("mediaType") if isinstance(config, dict) else None)
     subject = doc.get("subject")
@@ -122,6 +149,7 @@ def inspect(data: bytes, content_type: str | None, *, strict: bool = False, know
         media_type=media_type,
         blobs=blobs,
         children=children,
+        refused_urls=refused_urls,
         subject=_descriptor(subject, "subject")["digest"] if subject is not None else None,
         artifact_type=artifact_type if isinstance(artifact_type, str) and artifact_type else None,
         annotations=annotations if isinstance(annotations, dict) and annotations else None,
@@ -135,6 +163,33 @@ def _declared(doc: object) -> str | None:
         return None
     media_type = value.strip().lower()
     return media_type if _MEDIA_TYPE.fullmatch(media_type) else None
+
+
+def _needed(desc: dict[str, Any], manifest_type: str) -> str:
+    """Whether distribution 2.8 (no URL allow list configured) needs a descriptor's blob: "refused" (its ``urls``
+    are checked and none is allowed; a Docker foreign layer must have some), "" (it has ``urls``: not looked for),
+    or "present"."""
+    urls = desc.get("urls")
+    media_type = desc["mediaType"].lower()
+    checked = media_type in _URL_CHECKED.get(manifest_type, ())
+    if checked and (urls or media_type == DOCKER_FOREIGN_LAYER):
+        return "refused"
+    return "" if urls else "present"
+
+
+def platform_manifest(data: bytes, os: str, architecture: str) -> str | None:
+    """The digest of the first manifest an index lists for ``os``/``architecture``; None if it lists none."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    entries = doc.get("manifests") if isinstance(doc, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        platform = entry.get("platform") if isinstance(entry, dict) else None
+        if isinstance(platform, dict) and (platform.get("os"), platform.get("architecture")) == (os, architecture):
+            digest = entry.get("digest")
+            return digest if isinstance(digest, str) else None
+    return None
 
 
 def _invalid(message: str) -> RegistryError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auth import Auth
+from .names import ALGORITHMS
 from .text import assignments, value_from_string
 
 
@@ -107,7 +108,12 @@ class Options:
     ``MANIFEST_UNKNOWN`` (as distribution does for OCI manifests). Several ``Accept`` lines count as one list."""
 
     max_manifest_size: int | None = None
-    """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID`` (distribution: 4 MiB)."""
+    """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID``, the message giving its size
+    (distribution: 4 MiB)."""
+
+    oversize_manifest_invalid: bool = False
+    """True: a manifest over ``max_manifest_size`` answers 400 ``MANIFEST_INVALID`` "http: request body too large"
+    (distribution 2.8) instead of 413 ``SIZE_INVALID``."""
 
     referrers_method_status: int = 405
     """The status of a non-GET request to the referrers API (the reference: 405; a strict registry: 400)."""
@@ -122,8 +128,35 @@ class Options:
 
     distribution_accept: bool = False
     """True: manifest GET and HEAD negotiate as distribution 2.8 does: an OCI manifest or index needs its type in
-    ``Accept`` (no header or ``*/*`` is not enough: 404 ``MANIFEST_UNKNOWN``), and a Docker schema 2 manifest asked
-    for by tag without its type answers 400 ``MANIFEST_INVALID``."""
+    ``Accept`` (no header or ``*/*`` is not enough: 404 ``MANIFEST_UNKNOWN``); a Docker schema 2 manifest asked
+    for by tag without its type answers 400 ``MANIFEST_INVALID``; a Docker manifest list asked for by tag without
+    its type answers its linux/amd64 manifest (its own type and digest; 404 ``MANIFEST_UNKNOWN`` if it lists none,
+    400 ``MANIFEST_INVALID`` if that is a schema 2 manifest ``Accept`` does not name)."""
+
+    distribution_layer_urls: bool = False
+    """True: layer ``urls`` are checked as distribution 2.8 checks them with no allow list configured: a manifest
+    whose OCI layer (``tar``, ``tar+gzip``, their non-distributable kinds) names ``urls``, or whose Docker foreign
+    layer names them or not, is refused with 500 ``UNKNOWN``; a non-distributable layer without ``urls`` must be
+    present like any other, and any other descriptor with ``urls`` need not be. Off, non-distributable and foreign
+    layers need not be present and ``urls`` are not read."""
+
+    digest_algorithms: tuple[str, ...] = ("sha256", "sha384", "sha512")
+    """The digest algorithms content is stored under. A blob pushed under a digest of another supported algorithm
+    is checked against it, then stored and answered (``Location``, ``Docker-Content-Digest``) under its digest in
+    the first of these, the pushed digest staying an alias in that repository; a mount by such an alias answers 201
+    but links nothing; a manifest pushed by such a digest is refused with 400 ``DIGEST_INVALID``. Distribution 2.8:
+    ``sha256``."""
+
+    digest_shaped_tags: bool = False
+    """True: a manifest reference shaped like a digest (``algorithm:encoded``) that is not a valid one is taken for
+    a tag no tag can be: GET, HEAD and PUT answer 500 ``UNKNOWN`` (a PUT stores the manifest by digest first), and
+    DELETE 400 ``DIGEST_INVALID``, as distribution 2.8 does. Off, such a reference is not found (404)."""
+
+    distribution_range_errors: bool = False
+    """True: a blob Range that does not parse or starts past the end answers as distribution 2.8 (Go's
+    ``ServeContent``) does: 416 ``text/plain`` "invalid range" (": failed to overlap", with ``Content-Range: bytes
+    */<size>``, past the end) and ``Docker-Content-Digest``, announcing the whole blob's ``Content-Length`` but
+    sending only that line, then closing the connection: the client sees the body cut short."""
 
     manifest_blob_unknown_status: int = 404
     """The status of ``MANIFEST_BLOB_UNKNOWN`` (the reference: 404; distribution: 400)."""
@@ -160,6 +193,12 @@ class Options:
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
     None: no auth. As text (ini, command line): ``basic:USER:PASSWORD`` or ``bearer:USER:PASSWORD``."""
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.digest_algorithms if a not in ALGORITHMS]
+        if not self.digest_algorithms or unknown:
+            raise TypeError(f"oci_registry option digest_algorithms takes some of {', '.join(ALGORITHMS)}, "
+                            f"not {self.digest_algorithms!r}")
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied. An unknown name, or a value of the wrong type, raises ``TypeError``
@@ -237,6 +276,11 @@ DISTRIBUTION = Options(
     absolute_location=True,
     distribution_accept=True,
     max_manifest_size=4 * 1024 * 1024,
+    oversize_manifest_invalid=True,
+    distribution_layer_urls=True,
+    digest_algorithms=("sha256",),
+    digest_shaped_tags=True,
+    distribution_range_errors=True,
     digest_invalid_code=True,
     name_unknown_for_content=False,
     manifest_blob_unknown_status=400,

@@ -13,6 +13,8 @@ from .names import is_digest, is_repository, is_tag
 from .options import REFERENCE, Options
 
 _UPLOAD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~=-]{1,256}")  # no "." or "..": they are path segments
+# What distribution's router takes for a digest in a manifest URL (go-digest's DigestRegexp), valid or not.
+_DIGEST_SHAPE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 
 class Kind(enum.Enum):
@@ -113,6 +115,8 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
             digest, tag = last, ""
         elif is_tag(last):
             digest, tag = "", last
+        elif options.digest_shaped_tags and _DIGEST_SHAPE.fullmatch(last):
+            return _digest_shaped_tag(kind, _repository(name), last)
         elif kind is not Kind.MANIFEST_PUT or not last:
             raise page_not_found()  # nothing can be stored under it: not found (the reference, the conformance suite)
         elif ":" in last:
@@ -151,6 +155,22 @@ def _upload_start(
     if "digest" in query:
         return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=digest_of_url(query["digest"]))
     return Route(Kind.UPLOAD_START, repo)
+
+
+def _digest_shaped_tag(kind: Kind, repo: str, reference: str) -> Route:
+    """A digest-shaped reference that is no valid digest, taken for a tag as distribution 2.8 does: its storage
+    cannot hold such a tag (500 ``UNKNOWN``), except that a PUT stores the manifest first (the api raises after),
+    and a DELETE asks for a digest."""
+    if kind is Kind.MANIFEST_DELETE:
+        raise RegistryError(ErrorCode.DIGEST_INVALID)
+    if kind is not Kind.MANIFEST_PUT:
+        raise unstorable_tag(reference)
+    return Route(kind, repo, tag=reference)
+
+
+def unstorable_tag(tag: str) -> RegistryError:
+    """distribution 2.8's answer to a tag its storage cannot hold (with ``digest_shaped_tags``)."""
+    return RegistryError(ErrorCode.UNKNOWN, f"unknown error: no tag can be named {tag!r}", status=500)
 
 
 def _kind(section: str, method: str) -> Kind:

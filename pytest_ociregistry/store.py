@@ -168,10 +168,11 @@ class Repository:
         """Whether it has held content (an upload is none)."""
         return self.had_blob or self.had_manifest
 
-    def link_blob(self, blob: Blob) -> Blob:
-        """Hold ``blob`` unless one of its digest is already here; returns the one held."""
+    def link_blob(self, blob: Blob, digest: str | None = None) -> Blob:
+        """Hold ``blob`` under ``digest`` (its own by default) unless one is already held there; returns the one
+        held."""
         self.had_blob = True
-        return self.blobs.setdefault(blob.digest, blob)
+        return self.blobs.setdefault(digest or blob.digest, blob)
 
     def set_tag(self, tag: str, digest: str) -> None:
         if tag not in self.tags:
@@ -182,6 +183,15 @@ class Repository:
     def remove_tag(self, tag: str) -> None:
         del self.tags[tag]
         del self.sorted_tags[bisect.bisect_left(self.sorted_tags, tag)]
+
+
+def manifest_too_large(size: int, options: Options) -> RegistryError:
+    """The refusal of a manifest of ``size`` bytes, over ``options.max_manifest_size``."""
+    if options.oversize_manifest_invalid:
+        return RegistryError(ErrorCode.MANIFEST_INVALID, "http: request body too large")
+    return RegistryError(
+        ErrorCode.SIZE_INVALID, f"manifest too large ({size} bytes, max {options.max_manifest_size})", status=413
+    )
 
 
 def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], bool]:
@@ -370,21 +380,31 @@ class Store:
             return self._make_repo(name).link_blob(Blob(digest, data))
 
     def _commit(self, name: str, buffer: _Buffer, digest: str, upload_id: str | None = None) -> Blob:
+        """Store the buffer under ``digest`` if it matches; a digest of an algorithm content is not stored under
+        (``digest_algorithms``) stays an alias of the blob, stored under its digest in the first of those."""
         if buffer.digest(algorithm_of(digest)) != digest:
             raise RegistryError(ErrorCode.DIGEST_INVALID)
+        algorithms = self.options.digest_algorithms
+        stored = digest if algorithm_of(digest) in algorithms else buffer.digest(algorithms[0])
         with self._lock:
             self._fence(ErrorCode.NAME_UNKNOWN if upload_id is None else ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._make_repo(name)
-            blob = repo.link_blob(Blob(digest, buffer.data))
+            blob = repo.link_blob(Blob(stored, buffer.data))
+            repo.link_blob(blob, digest)  # the pushed digest, when another algorithm's, is an alias
             if upload_id is not None:
                 repo.uploads.pop(upload_id, None)
         return blob
 
     def mount_blob(self, name: str, from_name: str, digest: str) -> Blob | None:
-        """Link a blob of ``from_name`` (any repository when empty) into ``name``; None when there is none."""
+        """Link a blob of ``from_name`` (any repository when empty) into ``name``; None when there is none.
+
+        A mount by an alias (a digest of an algorithm outside ``digest_algorithms``) links nothing, as in
+        distribution 2.8, but names the alias as mounted."""
         with self._lock:
             sources = [self._repos.get(from_name)] if from_name else list(self._repos.values())
             blob = next((s.blobs[digest] for s in sources if s is not None and digest in s.blobs), None)
+            if blob is not None and algorithm_of(digest) not in self.options.digest_algorithms:
+                return Blob(digest, blob.data, blob.media_type)
             if blob is not None:
                 self._fence()
                 self._make_repo(name).link_blob(blob)
@@ -495,14 +515,10 @@ class Store:
         only tags them."""
         options = self.options
         if options.max_manifest_size is not None and len(data) > options.max_manifest_size:
-            raise RegistryError(
-                ErrorCode.SIZE_INVALID,
-                f"manifest too large ({len(data)} bytes, max {options.max_manifest_size})",
-                status=413,
-            )
+            raise manifest_too_large(len(data), options)
         tag = reference if is_tag(reference) else None
-        digest = digest_of(data, "sha256" if tag else algorithm_of(reference))
-        if tag is None and digest != reference:
+        digest = digest_of(data, options.digest_algorithms[0] if tag else algorithm_of(reference))
+        if tag is None and (digest != reference or algorithm_of(digest) not in options.digest_algorithms):
             raise RegistryError(ErrorCode.DIGEST_INVALID)
         all_tags = [t for t in ([tag] if tag else []) + list(tags)]
         bad = [t for t in all_tags if not is_tag(t)]
@@ -512,13 +528,13 @@ class Store:
             repo = self._repos.get(name)
             known = repo.manifests.get(digest) if repo else None
         known_type = known.media_type if known else None
-        info = inspect(data, content_type, strict=options.validate_manifests, known=known_type)
+        info = inspect(data, content_type, strict=options.validate_manifests, known=known_type,
+                       layer_urls=options.distribution_layer_urls)
         with self._lock:
             self._fence()
             repo = self._repos.get(name) or Repository()
             manifest = repo.manifests.get(digest) or Manifest(digest, bytes(data), info.media_type, info)
-            if options.check_references:
-                self._check_references(repo, manifest.info)
+            self._check_references(repo, manifest.info, options.check_references)
             for t in all_tags if options.immutable_tags else ():
                 if repo.tags.get(t, digest) != digest:
                     raise RegistryError(
@@ -532,10 +548,19 @@ class Store:
         return manifest
 
     @staticmethod
-    def _check_references(repo: Repository, info: ManifestInfo) -> None:
-        for digest in info.blobs:
-            if digest not in repo.blobs:
+    def _check_references(repo: Repository, info: ManifestInfo, present: bool) -> None:
+        """Refuse a manifest for its first refused layer URL, or (``present``) its first missing reference."""
+        for i, digest in enumerate(info.blobs):
+            if i in info.refused_urls:
+                raise RegistryError(
+                    ErrorCode.UNKNOWN,
+                    f"unknown error: layer {digest}: no layer URL is allowed, and a Docker foreign layer needs one",
+                    status=500,
+                )
+            if present and digest not in repo.blobs:
                 raise RegistryError(ErrorCode.MANIFEST_BLOB_UNKNOWN, f"blob {digest} not found")
+        if not present:
+            return
         for digest in info.children:
             if digest not in repo.manifests:
                 raise RegistryError(ErrorCode.MANIFEST_BLOB_UNKNOWN, f"manifest {digest} not found")

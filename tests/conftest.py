@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from pytest_ociregistry import DISTRIBUTION, OCIRegistry
+
 pytest_plugins = ["pytester"]
 
 # An in-process pytester run forgets the modules it imported; a library first imported inside one comes back as
@@ -84,3 +86,30 @@ def docker_registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
             process.kill()
             process.wait()
         log.close()
+
+
+# The differential tests (differential_support.py): a real docker-registry and the distribution preset -------------
+
+
+@pytest.fixture(scope="module")
+def real_registry(docker_registry_url: str) -> str:
+    """A real ``docker-registry`` on loopback; its base URL."""
+    return docker_registry_url
+
+
+@pytest.fixture(scope="module")
+def fake_distribution() -> Iterator[OCIRegistry]:
+    """``OCIRegistry(DISTRIBUTION)``, serving for the module."""
+    registry = OCIRegistry(options=DISTRIBUTION)
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture
+def fake_registry(fake_distribution: OCIRegistry) -> str:
+    """The distribution preset, emptied; its base URL."""
+    fake_distribution.reset()
+    return fake_distribution.url

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import pytest
+import requests
 from werkzeug.test import Client, TestResponse
 
-from pytest_ociregistry import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Auth, Options, RegistryApp, Store, User
+from pytest_ociregistry import (
+    DISTRIBUTION,
+    PRESETS,
+    REFERENCE,
+    SPEC,
+    Auth,
+    OCIRegistry,
+    Options,
+    RegistryApp,
+    Store,
+    User,
+)
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 F = digest_of(b"foo")
 
 
@@ -235,7 +249,22 @@ def test_accept_check() -> None:
 def test_max_manifest_size() -> None:
     client, _ = make(max_manifest_size=10)
     assert client.put("/v2/foo/manifests/v1", data=b"x" * 10).status_code == 201
-    assert code(client.put("/v2/foo/manifests/v2", data=b"x" * 11))[:2] == (413, "SIZE_INVALID")
+    # The message gives the whole body's size, announced or (chunked) counted, not the capped read.
+    assert code(client.put("/v2/foo/manifests/v2", data=b"x" * 25)) == (
+        413, "SIZE_INVALID", "manifest too large (25 bytes, max 10)")
+    with OCIRegistry(Options(max_manifest_size=10)) as registry:
+        chunked = requests.put(registry.url_for("/v2/foo/manifests/v2"), data=iter([b"x" * 20, b"x" * 10]), timeout=10)
+    assert chunked.request.headers["Transfer-Encoding"] == "chunked"
+    error = chunked.json()["errors"][0]
+    assert (chunked.status_code, error["code"], error["message"]) == (
+        413, "SIZE_INVALID", "manifest too large (30 bytes, max 10)")
+
+
+def test_oversize_manifest_invalid() -> None:
+    client, _ = make(max_manifest_size=10, oversize_manifest_invalid=True)
+    assert code(client.put("/v2/foo/manifests/v2", data=b"x" * 11)) == (
+        400, "MANIFEST_INVALID", "http: request body too large")
+    assert client.put("/v2/foo/manifests/v1", data=b"x" * 10).status_code == 201
 
 
 def test_referrers_method_status() -> None:
@@ -279,6 +308,107 @@ def test_distribution_accept() -> None:
     assert code(client.get("/v2/foo/manifests/docker", headers={"Accept": OCI_MANIFEST}))[:2] == (400, "MANIFEST_INVALID")
     docker_digest = digest_of(b"{ }")
     assert client.get(f"/v2/foo/manifests/{docker_digest}", headers={"Accept": OCI_MANIFEST}).status_code == 200
+    # A Docker list by tag without its type: its linux/amd64 manifest, with that manifest's own type and digest.
+    listed = [(docker_digest, "amd64"), (digest_of(b"{}"), "arm64")]
+    store.put_manifest("foo", "list", _docker_list(listed), DOCKER_LIST)
+    r = client.get("/v2/foo/manifests/list", headers={"Accept": DOCKER_MANIFEST})
+    assert (r.status_code, r.data, r.headers["Content-Type"], r.headers["Docker-Content-Digest"]) == (
+        200, b"{ }", DOCKER_MANIFEST, docker_digest)
+    assert client.get("/v2/foo/manifests/list", headers={"Accept": DOCKER_LIST}).headers["Content-Type"] == DOCKER_LIST
+    assert code(client.get("/v2/foo/manifests/list"))[:2] == (400, "MANIFEST_INVALID")  # no schema 2 type accepted
+    store.put_manifest("foo", "arm", _docker_list(listed[1:]), DOCKER_LIST)
+    assert code(client.get("/v2/foo/manifests/arm", headers={"Accept": DOCKER_MANIFEST}))[:2] == (
+        404, "MANIFEST_UNKNOWN")
+
+
+def _docker_list(entries: list[tuple[str, str]]) -> bytes:
+    return json.dumps({"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": [
+        {"mediaType": DOCKER_MANIFEST, "digest": d, "size": 3, "platform": {"architecture": a, "os": "linux"}}
+        for d, a in entries]}).encode()
+
+
+def test_distribution_layer_urls() -> None:
+    nondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+    missing = digest_of(b"not here")
+
+    def push(client: Client, layer: dict[str, Any]) -> TestResponse:
+        body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {
+            "mediaType": "a/b", "digest": F, "size": 3}, "layers": [layer]})
+        return client.put("/v2/foo/manifests/v1", data=body, headers={"Content-Type": OCI_MANIFEST})
+
+    foreign = {"mediaType": nondistributable, "digest": missing, "size": 8, "urls": ["https://example.com/l"]}
+    plain, store = make()
+    store.put_blob("foo", [b"foo"], F)
+    assert push(plain, foreign).status_code == 201  # need not be present
+    client, store = make(distribution_layer_urls=True)
+    store.put_blob("foo", [b"foo"], F)
+    refusal = f"unknown error: layer {missing}: no layer URL is allowed, and a Docker foreign layer needs one"
+    assert code(push(client, foreign)) == (500, "UNKNOWN", refusal)
+    unlisted = {k: v for k, v in foreign.items() if k != "urls"}
+    assert code(push(client, unlisted))[:2] == (404, "MANIFEST_BLOB_UNKNOWN")  # without urls: like any layer
+    zstd = dict(foreign, mediaType="application/vnd.oci.image.layer.v1.tar+zstd")
+    assert push(client, zstd).status_code == 201  # urls distribution does not check: not looked for
+
+
+def test_digest_algorithms() -> None:
+    x512 = digest_of(b"foo", "sha512")
+    r = make()[0].post(f"/v2/foo/blobs/uploads/?digest={x512}", data=b"foo")
+    assert (r.status_code, r.headers["Docker-Content-Digest"]) == (201, x512)
+    client, _ = make(digest_algorithms=("sha256",))
+    r = client.post(f"/v2/foo/blobs/uploads/?digest={x512}", data=b"foo")
+    assert (r.status_code, r.headers["Location"], r.headers["Docker-Content-Digest"]) == (201, f"/v2/foo/blobs/{F}", F)
+    for url in (f"/v2/foo/blobs/{x512}", f"/v2/foo/blobs/{F}"):  # the pushed digest stays an alias
+        r = client.get(url)
+        assert (r.status_code, r.data, r.headers["Docker-Content-Digest"]) == (200, b"foo", F)
+    assert code(client.post(f"/v2/foo/blobs/uploads/?digest={x512}", data=b"bar"))[:2] == (400, "DIGEST_INVALID")
+    r = client.post(f"/v2/bar/blobs/uploads/?mount={x512}&from=foo")  # answers mounted, links nothing
+    assert (r.status_code, r.headers["Docker-Content-Digest"]) == (201, x512)
+    assert client.get(f"/v2/bar/blobs/{x512}").status_code == client.get(f"/v2/bar/blobs/{F}").status_code == 404
+    assert client.post(f"/v2/baz/blobs/uploads/?mount={F}&from=foo").status_code == 201
+    assert client.get(f"/v2/baz/blobs/{F}").status_code == 200
+    manifest = b'{"schemaVersion":2}'
+    assert code(client.put(f"/v2/foo/manifests/{digest_of(manifest, 'sha512')}", data=manifest))[:2] == (
+        400, "DIGEST_INVALID")
+    with pytest.raises(TypeError, match="digest_algorithms"):
+        Options(digest_algorithms=("md5",))
+
+
+def test_digest_shaped_tags() -> None:
+    assert make()[0].get("/v2/foo/manifests/sha256:xyz").status_code == 404
+    client, store = make(digest_shaped_tags=True)
+    store.put_manifest("foo", "v1", b"{}")
+    for method in ("GET", "HEAD"):
+        assert client.open("/v2/foo/manifests/sha256:xyz", method=method).status_code == 500
+    assert code(client.get(f"/v2/foo/manifests/sha256:{'a' * 32}")) == (
+        500, "UNKNOWN", f"unknown error: no tag can be named 'sha256:{'a' * 32}'")
+    assert code(client.delete("/v2/foo/manifests/md5:abc"))[:2] == (400, "DIGEST_INVALID")
+    assert code(client.put("/v2/foo/manifests/sha256:xyz", data=b"[1]"))[0] == 500
+    assert client.get(f"/v2/foo/manifests/{digest_of(b'[1]')}").data == b"[1]"  # stored before the tag failed
+    assert client.get("/v2/foo/manifests/sha256:").status_code == 404  # no digest shape: not found
+
+
+def test_distribution_range_errors() -> None:
+    blob = bytes(100)
+    client, store = make(distribution_range_errors=True, range_not_satisfiable=True)
+    store.put_blob("foo", [blob], digest_of(blob))
+    r = client.get(f"/v2/foo/blobs/{digest_of(blob)}", headers={"Range": "bytes=500-600"})
+    assert (r.status_code, r.data, dict(r.headers)) == (416, b"invalid range: failed to overlap\n", {
+        "Content-Type": "text/plain; charset=utf-8", "Docker-Content-Digest": digest_of(blob),
+        "Content-Length": "100", "Content-Range": "bytes */100", "Connection": "close"})
+    r = client.get(f"/v2/foo/blobs/{digest_of(blob)}", headers={"Range": "bytes=50-0"})
+    assert (r.status_code, r.data, "Content-Range" in r.headers) == (416, b"invalid range\n", False)
+    store.put_blob("foo", [b"tiny"], digest_of(b"tiny"))  # never more than the announced length: the text is cut
+    r = client.get(f"/v2/foo/blobs/{digest_of(b'tiny')}", headers={"Range": "bytes=9-"})
+    assert (r.status_code, r.data, r.headers["Content-Length"], "Connection" in r.headers) == (416, b"inva", "4", False)
+    # On the wire: the body stops short of its Content-Length and the connection closes.
+    with OCIRegistry(Options(distribution_range_errors=True, range_not_satisfiable=True)) as registry:
+        registry.store.put_blob("foo", [blob], digest_of(blob))
+        with socket.create_connection(("127.0.0.1", registry.port), timeout=10) as sock:
+            sock.sendall(f"GET /v2/foo/blobs/{digest_of(blob)} HTTP/1.1\r\nHost: x\r\nRange: bytes=50-0\r\n"
+                         "\r\n".encode())
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 416 ") and b"Content-Length: 100" in head and body == b"invalid range\n"
 
 
 def test_manifest_blob_unknown_status() -> None:
