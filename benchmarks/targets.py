@@ -101,4 +101,9 @@ def targets(cfg: Config) -> list[Target]:
         )
     )
     found.append(Target("reference table < 1 s", ("fixture.reference", OURS), None, 1000, at_most=True))
+    big, small = (f"layout.reset.{cfg.reset_objects}.{label}" for label in (size_label(cfg.memory_size), "small"))
+    found.append(Target(f"{big} < 1 ms", (big, OURS), None, 1, at_most=True))
+    found.append(Target(f"{big} <= 2x the small baseline's", (big, OURS), (small, OURS), 2.0, at_most=True))
+    load = f"layout.load.{size_label(cfg.memory_size)}"
+    found.append(Target(f"{load} >= 0.5x sha256", (load, OURS), (f"hash.{size_label(cfg.memory_size)}", SHA256), 0.5))
     return found

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry import content as builders
 from pytest_ociregistry.cases import assert_case
 from pytest_ociregistry.tables import REFERENCE
 
@@ -199,11 +201,12 @@ def fixture(ctx: Context) -> None:
     )
 
 
-def seed_objects(registry: OCIRegistry, count: int) -> None:
-    """``count`` objects straight into the store: half blobs, half tagged manifests, over ten repositories."""
+def seed_objects(registry: OCIRegistry, count: int, blob_size: int = 0) -> None:
+    """``count`` objects straight into the store: half blobs (at least ``blob_size`` bytes), half tagged manifests,
+    over ten repositories."""
     for i in range(count // 2):
         repo = f"bench/reset{i % 10}"
-        registry.push_blob(repo, b"blob %d" % i)
+        registry.push_blob(repo, (b"blob %d " % i).ljust(blob_size, b"."))
         registry.push_manifest(repo, f"t{i}", b'{"schemaVersion":2,"n":%d}' % i)
 
 
@@ -468,6 +471,49 @@ def memory(ctx: Context) -> None:
         )
 
 
+# Layouts and baselines ---------------------------------------------------------------------------------------------
+
+
+def layout(ctx: Context) -> None:
+    """Reset to a baseline of ``reset_objects`` objects, small and holding ``memory_size`` bytes (the time must not
+    grow with the bytes), and ``load`` of a layout directory from disk against sha256 over the same bytes."""
+    cfg = ctx.config
+    size = cfg.memory_size
+    for label, blob_size in (("small", 16), (size_label(size), size // (cfg.reset_objects // 2))):
+        registry = OCIRegistry()
+        seed_objects(registry, cfg.reset_objects, blob_size)
+        registry.baseline = registry.snapshot()
+
+        def reset_seconds(registry: OCIRegistry = registry) -> float:
+            registry.push_blob("bench/reset0", b"test content")
+            return timed(registry.reset)
+
+        ctx.add(
+            f"layout.reset.{cfg.reset_objects}.{label}",
+            OURS,
+            millis(runs(cfg.fixture_reps, reset_seconds)),
+            "ms",
+            higher=False,
+            baseline=None if label == "small" else (f"layout.reset.{cfg.reset_objects}.small", OURS),
+            note="reset() back to a baseline" + ("" if label == "small" else "; ratio: to the small baseline"),
+        )
+    blob = payload(size, seed=4)
+    with tempfile.TemporaryDirectory(prefix="bench-layout-") as work:
+        source = OCIRegistry()
+        source.push("bench/layout", builders.image([blob.data], compress=False), "1")
+        source.export("bench/layout:1", f"{work}/layout")
+        del source
+        ctx.add(
+            f"layout.load.{size_label(size)}",
+            OURS,
+            throughput(cfg, size, lambda: OCIRegistry().load(f"{work}/layout")),
+            "MB/s",
+            higher=True,
+            baseline=ctx.hash_baseline(blob),
+            note="a layout directory, every blob verified; ratio: sha256 over the same bytes in memory",
+        )
+
+
 GROUPS: dict[str, Callable[[Context], None]] = {
     "fixture": fixture,
     "listing": listing,
@@ -477,4 +523,5 @@ GROUPS: dict[str, Callable[[Context], None]] = {
     "chunked": chunked,
     "parallel": parallel,
     "memory": memory,
+    "layout": layout,
 }

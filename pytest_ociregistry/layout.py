@@ -123,7 +123,7 @@ class _Member:
 
 
 class _Archive:
-    """A tar (plain, gzip, bzip2 or xz), read in one streaming pass: every regular member hashed as it is read, every
+    """A tar (plain, gzip, bzip2 or xz), read in one pass in order: every regular member hashed as it is read, every
     name checked, links resolved within the archive."""
 
     def __init__(self, path: Path) -> None:
@@ -131,7 +131,7 @@ class _Archive:
         self.members: dict[str, _Member] = {}
         links: dict[str, str] = {}
         try:
-            with tarfile.open(path, "r|*") as tar:
+            with tarfile.open(path, "r:*") as tar:
                 for info in tar:
                     name = _member_name(info.name)
                     if info.isdir():
