@@ -5,7 +5,7 @@ registries (a wanted error code or JSON instead of exact bytes, upload sessions 
 them, the registries known to depart from a row). :func:`run_case` seeds over HTTP, as the reference's Go test
 does, then sends the request to any registry by URL; :func:`check_case` lists every difference between the answer
 and what the case wants; :func:`verify` turns that into a pass, a failure with a readable diff, or an expected
-failure for a registry known to depart.
+failure for a registry known to depart in the way its :class:`Departure` says.
 """
 
 from __future__ import annotations
@@ -25,6 +25,25 @@ import pytest
 _UPLOAD_PLACEHOLDER = re.compile(r"\{upload:([^}]+)\}")
 # A real registry's kind also answers for the departures of the preset that emulates it.
 KIND_ALIASES = {"docker-registry": ("distribution",)}
+
+
+@dataclass(frozen=True)
+class Departure:
+    """How a kind of registry answers a row instead, and why: ``status`` and the columns given, each as in
+    :class:`Case` (a header wanted as ``""`` must be absent). The row's own wanted columns do not apply to it; an
+    answer that differs from both is a failure, so a new difference is never taken for the known one."""
+
+    reason: str
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | bytes | None = None
+    json: Any = None
+    error: str | None = None
+
+    def namespaced(self, prefix: str) -> Departure:
+        """The same departure for a case moved under ``prefix/`` (see :meth:`Case.namespaced`)."""
+        headers, body, json_body = _namespaced_wants(self.headers, self.body, self.json, prefix)
+        return dataclasses.replace(self, headers=headers, body=body, json=json_body)
 
 
 @dataclass(frozen=True)
@@ -61,9 +80,9 @@ class Case:
     manifest_type: str = "application/octet-stream"
     skip: str | None = None
     """Why this row is skipped, or None."""
-    departures: Mapping[str, str] = field(default_factory=dict)
-    """Registries known to answer otherwise, by kind (a preset name or ``--oci-registry-kind``), with the reason.
-    ``docker-registry`` (real CNCF distribution 2.8) also takes the ``distribution`` preset's departures."""
+    departures: Mapping[str, Departure] = field(default_factory=dict)
+    """Registries known to answer otherwise, by kind (a preset name or ``--oci-registry-kind``): what they answer,
+    and why. ``docker-registry`` (real CNCF distribution 2.8) also takes the ``distribution`` preset's departures."""
 
     @property
     def id(self) -> str:
@@ -79,13 +98,7 @@ class Case:
         """The same case with every repository moved under ``prefix/``, for a registry shared with other tests."""
         if not prefix:
             return self
-        headers = {k: _prefix_path(v, prefix) for k, v in self.want_headers.items()}
-        body = self.want_body
-        if isinstance(body, str):
-            body = re.sub(r'"name":"([^"]+)"', lambda m: f'"name":"{prefix}/{m[1]}"', body)
-        want_json = self.want_json
-        if isinstance(want_json, dict) and "name" in want_json:
-            want_json = {**want_json, "name": f"{prefix}/{want_json['name']}"}
+        headers, body, want_json = _namespaced_wants(self.want_headers, self.want_body, self.want_json, prefix)
         url = re.sub(r"([?&]from=)([^&]+)", lambda m: f"{m[1]}{prefix}/{m[2]}", _prefix_path(self.url, prefix))
         return dataclasses.replace(
             self,
@@ -95,7 +108,25 @@ class Case:
             want_headers=headers,
             want_body=body,
             want_json=want_json,
+            departures={kind: d.namespaced(prefix) for kind, d in self.departures.items()},
         )
+
+    def departing(self, kind: str) -> Case:
+        """This row as the ``kind`` of registry that departs from it answers it."""
+        d = self.departures[kind]
+        return dataclasses.replace(self, want_status=d.status, want_headers=d.headers, want_header_names=(),
+                                   want_body=d.body, want_json=d.json, want_error=d.error, departures={})
+
+
+def _namespaced_wants(
+    headers: Mapping[str, str], body: str | bytes | None, json_body: Any, prefix: str
+) -> tuple[dict[str, str], str | bytes | None, Any]:
+    """Wanted headers, body and JSON with the repository names in them moved under ``prefix/``."""
+    if isinstance(body, str):
+        body = re.sub(r'"name":"([^"]+)"', lambda m: f'"name":"{prefix}/{m[1]}"', body)
+    if isinstance(json_body, dict) and "name" in json_body:
+        json_body = {**json_body, "name": f"{prefix}/{json_body['name']}"}
+    return {k: _prefix_path(v, prefix) for k, v in headers.items()}, body, json_body
 
 
 def _prefix_path(value: str, prefix: str) -> str:
@@ -247,14 +278,24 @@ def _error_code(doc: Any) -> str | None:
 
 def verify(case: Case, answer: Answer, kind: str | None = None) -> None:
     """Pass, fail with the list of differences, or, for a registry of a ``kind`` the case names in
-    ``departures``, xfail (and fail if that registry no longer departs)."""
+    ``departures``, xfail when it answers as its :class:`Departure` says (and fail if it answers otherwise, or no
+    longer departs)."""
     problems = check_case(case, answer)
     kinds = (kind, *KIND_ALIASES.get(kind, ())) if kind else ()
-    reason = next((case.departures[k] for k in kinds if k in case.departures), None)
-    if reason is not None:
-        if problems:
-            pytest.xfail(f"{kind} departs: {reason}")
-        pytest.fail(f"{case.id}: {kind} was expected to depart ({reason}) but answered as wanted", pytrace=False)
+    departing = next((k for k in kinds if k in case.departures), None)
+    if departing is not None:
+        reason = case.departures[departing].reason
+        if not problems:
+            pytest.fail(f"{case.id}: {kind} was expected to depart ({reason}) but answered as wanted", pytrace=False)
+        otherwise = check_case(case.departing(departing), answer)
+        if otherwise:
+            raise AssertionError(
+                f"{case.method} {case.url}: {kind} was expected to depart ({reason}), but answered otherwise:\n"
+                + "\n".join(otherwise)
+                + "\nand differs from the row:\n"
+                + "\n".join(problems)
+            )
+        pytest.xfail(f"{kind} departs: {reason}")
     if problems:
         raise AssertionError(f"{case.method} {case.url}:\n" + "\n".join(problems))
 
@@ -283,5 +324,14 @@ def load_table(path: str | Path) -> list[Case]:
             raise ValueError(f"{path}: row {i} has unknown columns {sorted(unknown)}")
         if "want_header_names" in row:
             row = {**row, "want_header_names": tuple(row["want_header_names"])}
+        if "departures" in row:
+            row = {**row, "departures": {k: _departure(path, i, k, d) for k, d in row["departures"].items()}}
         cases.append(Case(**row))
     return cases
+
+
+def _departure(path: str | Path, row: int, kind: str, value: Any) -> Departure:
+    if not isinstance(value, dict):
+        raise TypeError(f"{path}: row {row}: the departure of {kind!r} says what it answers: "
+                         "{reason, status, and any of headers, body, json, error}")
+    return Departure(**value)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ociregistry import OCIRegistry
-from pytest_ociregistry.cases import Case, assert_case, check_case, load_table, run_case
+from pytest_ociregistry.cases import Case, Departure, assert_case, check_case, load_table, run_case
 
 
 def test_a_failing_check_says_what_differs(oci_registry: OCIRegistry) -> None:
@@ -41,21 +41,38 @@ def test_uploads_column_opens_sessions_as_clients_do(oci_registry: OCIRegistry) 
     assert_case(oci_registry.url, case)
 
 
-def test_departures_are_expected_failures(oci_registry: OCIRegistry, pytester: pytest.Pytester) -> None:
+def test_departures_are_expected_failures_only_as_documented(
+    oci_registry: OCIRegistry, pytester: pytest.Pytester
+) -> None:
+    """A departure is an expected failure only when the registry answers as the departure says; a registry that
+    answers as the row wants, or a third way, fails."""
     pytester.makepyfile(
         """
-        from pytest_ociregistry.cases import Case
+        from pytest_ociregistry.cases import Case, Departure
+
+        def row(want, departure):
+            return Case("x", "GET", "/v2/foo/tags/list", 404, want_body=None, want_error=want,
+                        departures={"reference": departure})
 
         def test_departs(oci_registry):
-            oci_registry.run(Case("x", "GET", "/v2/", 404, departures={"reference": "it answers 200"}))
+            oci_registry.run(row("BLOB_UNKNOWN", Departure("it answers NAME_UNKNOWN", 404, error="NAME_UNKNOWN")))
 
         def test_departure_gone(oci_registry):
-            oci_registry.run(Case("x", "GET", "/v2/", 200, departures={"reference": "it used to differ"}))
+            oci_registry.run(row("NAME_UNKNOWN", Departure("it used to differ", 404, error="BLOB_UNKNOWN")))
+
+        def test_departs_otherwise(oci_registry):
+            oci_registry.run(row("BLOB_UNKNOWN", Departure("it answers 404 TAG_INVALID", 404, error="TAG_INVALID")))
         """
     )
-    result = pytester.runpytest_subprocess("-rxf")
-    result.assert_outcomes(xfailed=1, failed=1)
-    result.stdout.fnmatch_lines(["*x: reference was expected to depart*", "*reference departs: it answers 200*"])
+    result = pytester.runpytest_subprocess("-rxf", "-p", "no:randomly")
+    result.assert_outcomes(xfailed=1, failed=2)
+    for line in (
+        "*x: reference was expected to depart (it used to differ) but answered as wanted",
+        "*was expected to depart (it answers 404 TAG_INVALID), but answered otherwise:",
+        "*error code: got 'NAME_UNKNOWN', want 'TAG_INVALID'",
+        "*reference departs: it answers NAME_UNKNOWN",
+    ):
+        result.stdout.fnmatch_lines([line])
 
 
 def test_namespaced() -> None:
@@ -83,6 +100,15 @@ def test_load_table_from_json(tmp_path: Path, oci_registry: OCIRegistry) -> None
     assert [c.id for c in table] == ["ping", "tags"]
     for case in table:
         oci_registry.run(case)
+    path.write_text(json.dumps([{"description": "d", "method": "GET", "url": "/v2/", "want_status": 404,
+                                 "departures": {"reference": {"reason": "a ping", "status": 200}}}]))
+    assert load_table(path)[0].departures == {"reference": Departure("a ping", 200)}
+    with pytest.raises(pytest.xfail.Exception, match="reference departs: a ping"):
+        oci_registry.run(load_table(path)[0])
+    path.write_text(json.dumps([{"description": "d", "method": "GET", "url": "/v2/", "want_status": 404,
+                                 "departures": {"reference": "a ping"}}]))
+    with pytest.raises(TypeError, match="row 0: the departure of 'reference' says what it answers"):
+        load_table(path)
     path.write_text(json.dumps([{"description": "x", "method": "GET", "url": "/", "want_status": 1, "oops": 1}]))
     with pytest.raises(ValueError, match=r"row 0 has unknown columns \['oops'\]"):
         load_table(path)

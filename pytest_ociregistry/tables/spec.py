@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..cases import Case
+from ..cases import Case, Departure
 from ..manifest import OCI_INDEX, OCI_MANIFEST
 from ..names import digest_of
 
@@ -47,10 +47,19 @@ def image_row(description: str, method: str, url: str, status: int, **columns: A
 
 ACCEPT = {"Accept": f"{OCI_MANIFEST}, {OCI_INDEX}"}
 
-NO_REFERRERS = "distribution 2.8 has no referrers API"
-NO_SINGLE_POST = "distribution 2.8 answers a single POST with an upload session (202)"
-NO_TAG_PAGING = "distribution 2.8 ignores n and last on the tag list"
-REFERENCE_RANGE = "the reference answers 500 to a Range past the end (its table pins it)"
+NOT_FOUND = "404 page not found\n"  # distribution's router, for what it cannot route
+NO_REFERRERS = Departure("distribution 2.8 has no referrers API", 404, body=NOT_FOUND)
+NO_SINGLE_POST = Departure("distribution 2.8 answers a single POST with an upload session (202)", 202,
+                           headers={"Docker-Content-Digest": ""})
+REFERENCE_RANGE = Departure("the reference answers 500 to a Range past the end (its table pins it)", 500,
+                            error="UNKNOWN")
+
+
+def no_tag_paging(repo: str) -> Departure:
+    """distribution 2.8 lists every tag, whatever ``n`` and ``last`` say, with no ``Link``."""
+    return Departure("distribution 2.8 ignores n and last on the tag list", 200, headers={"Link": ""},
+                     json={"name": repo, "tags": ["a", "b"]})
+
 
 PULL: list[Case] = [
     Case("end-1 ping", "GET", "/v2/", 200, want_body=None),
@@ -84,7 +93,8 @@ PUSH: list[Case] = [
          want_headers={"Range": f"0-{len(LAYER) - 1}"}, want_header_names=("Location",)),
     Case("end-5 out-of-order chunk", "PATCH", "{upload:u}", 416, uploads={"u": LAYER[:4]}, body=LAYER[2:],
          request_headers={"Content-Range": f"2-{len(LAYER) - 1}", "Content-Type": "application/octet-stream"},
-         want_body=None, departures={"docker-registry": "distribution 2.8 appends an out-of-order chunk (202), corrupting the upload"}),
+         want_body=None, departures={"docker-registry": Departure(
+             "distribution 2.8 appends an out-of-order chunk (202), corrupting the upload", 202)}),
     Case("end-6 upload complete", "PUT", f"{{upload:u}}?digest={L}", 201, uploads={"u": LAYER}, want_body=None,
          want_headers={"Docker-Content-Digest": L}, want_header_names=("Location",)),
     Case("end-6 upload complete with the last chunk", "PUT", f"{{upload:u}}?digest={L}", 201, uploads={"u": LAYER[:4]},
@@ -102,9 +112,12 @@ PUSH: list[Case] = [
          want_headers={"Range": f"0-{len(LAYER) - 1}"}, want_header_names=("Location",)),
     Case("upload unknown", "GET", "/v2/foo/blobs/uploads/never-issued", 404, digests=BLOBS, want_body=None,
          want_error="BLOB_UPLOAD_UNKNOWN",
-         departures={"distribution": "distribution answers BLOB_UPLOAD_INVALID to an upload URL without _state"}),
+         departures={"distribution": Departure(
+             "distribution answers BLOB_UPLOAD_INVALID to an upload URL without _state", 404,
+             error="BLOB_UPLOAD_INVALID")}),
     Case("name invalid", "POST", "/v2/Foo/blobs/uploads/", 400, want_body=None, want_error="NAME_INVALID",
-         departures={"distribution": "distribution's router answers a plain-text 404 to names outside the grammar"}),
+         departures={"distribution": Departure(
+             "distribution's router answers a plain-text 404 to names outside the grammar", 404, body=NOT_FOUND)}),
 ]
 
 DISCOVERY: list[Case] = [
@@ -113,10 +126,10 @@ DISCOVERY: list[Case] = [
     Case("end-8b tag list n", "GET", "/v2/foo/tags/list?n=1", 200, digests=BLOBS, manifest_type=OCI_MANIFEST,
          manifests={"foo/manifests/a": MANIFEST, "foo/manifests/b": MANIFEST}, want_body=None,
          want_json={"name": "foo", "tags": ["a"]}, want_header_names=("Link",),
-         departures={"distribution": NO_TAG_PAGING}),
+         departures={"distribution": no_tag_paging("foo")}),
     Case("end-8b tag list last", "GET", "/v2/foo/tags/list?n=5&last=a", 200, digests=BLOBS, manifest_type=OCI_MANIFEST,
          manifests={"foo/manifests/a": MANIFEST, "foo/manifests/b": MANIFEST}, want_body=None,
-         want_json={"name": "foo", "tags": ["b"]}, departures={"distribution": NO_TAG_PAGING}),
+         want_json={"name": "foo", "tags": ["b"]}, departures={"distribution": no_tag_paging("foo")}),
     Case("end-12a referrers", "GET", f"/v2/foo/referrers/{M}", 200, digests=BLOBS, manifest_type=OCI_MANIFEST,
          manifests={"foo/manifests/v1": MANIFEST, f"foo/manifests/{R}": REFERRER}, want_body=None,
          want_headers={"Content-Type": OCI_INDEX},
@@ -129,11 +142,14 @@ DISCOVERY: list[Case] = [
          manifests={"foo/manifests/v1": MANIFEST, f"foo/manifests/{R}": REFERRER}, want_body=None,
          want_headers={"OCI-Filters-Applied": "artifactType"},
          want_json={"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []},
-         departures={"distribution": NO_REFERRERS,
-                     "reference": "the reference writes an empty referrers list as null (its table pins it)"}),
+         departures={"distribution": NO_REFERRERS, "reference": Departure(
+             "the reference writes an empty referrers list as null (its table pins it)", 200,
+             headers={"OCI-Filters-Applied": "artifactType"},
+             json={"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": None})}),
     image_row("end-7 manifest PUT with a subject", "PUT", f"/v2/foo/manifests/{R}", 201, body=REFERRER,
          request_headers={"Content-Type": OCI_MANIFEST}, want_body=None, want_headers={"OCI-Subject": M},
-         departures={"distribution": "distribution 2.8 sends no OCI-Subject"}),
+         departures={"distribution": Departure("distribution 2.8 sends no OCI-Subject", 201,
+                                               headers={"OCI-Subject": "", "Docker-Content-Digest": R})}),
 ]
 
 MANAGEMENT: list[Case] = [
