@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from werkzeug.test import Client, TestResponse
 
@@ -313,7 +314,6 @@ def test_options_are_read_per_request(store: Store, client: Client) -> None:
 
 
 def test_served_by_httpx_without_a_socket() -> None:
-    httpx = pytest.importorskip("httpx")
     client = httpx.Client(transport=httpx.WSGITransport(app=RegistryApp()), base_url="http://registry")
     digest = digest_of(b"no socket")
     assert client.post(f"/v2/foo/blobs/uploads/?digest={digest}", content=b"no socket").status_code == 201

@@ -115,7 +115,6 @@ def test_load_table_from_json(tmp_path: Path, oci_registry: OCIRegistry) -> None
 
 
 def test_load_table_from_yaml(tmp_path: Path) -> None:
-    pytest.importorskip("yaml", reason="PyYAML is optional (the yaml extra)")
     path = tmp_path / "table.yaml"
     path.write_text("- description: ping\n  method: GET\n  url: /v2/\n  want_status: 200\n")
     assert load_table(path) == [Case("ping", "GET", "/v2/", 200)]
