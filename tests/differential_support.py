@@ -7,8 +7,8 @@ client acts on. What legitimately differs is normalised away: upload ids, the ho
 error and list bodies.
 
 The real registry cannot be reset, so every sequence works in its own fresh repository (``Side.repo``); the fake is
-reset between sequences. A sequence where the fake knowingly differs is marked ``xfail(strict=True)`` with the exact
-difference as its reason (:func:`params`).
+reset between sequences. A sequence where the fake knowingly differs has a :class:`Difference`: it is an expected
+failure when the answers differ exactly there and so, and a failure when they differ otherwise or not at all.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -256,14 +257,18 @@ def repo_for(name: str) -> str:
     return f"diff-{name}-{uuid.uuid4().hex[:8]}"
 
 
-def params(sequences: dict[str, Sequence], differences: dict[str, str]) -> list[Any]:
-    """The sequences as pytest params by id, those in ``differences`` marked as strict expected failures."""
-    out = []
-    for name, sequence in sequences.items():
-        reason = differences.get(name)
-        marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)] if reason else []
-        out.append(pytest.param(sequence, id=name, marks=marks))
-    return out
+@dataclass(frozen=True)
+class Difference:
+    """Where the fake knowingly answers a sequence otherwise than distribution 2.8: why, and exactly what differs,
+    as ``{step index: {key: (distribution's value, the fake's value)}}`` (a key one side lacks has the value None)."""
+
+    reason: str
+    steps: dict[int, dict[str, tuple[Any, Any]]]
+
+
+def params(sequences: dict[str, Sequence], differences: dict[str, Difference]) -> list[Any]:
+    """The sequences as pytest params ``(sequence, its Difference or None)`` by id."""
+    return [pytest.param(sequence, differences.get(name), id=name) for name, sequence in sequences.items()]
 
 
 def run_both(sequence: Sequence, real_url: str, fake_url: str, name: str) -> tuple[Side, Side]:
@@ -275,10 +280,35 @@ def run_both(sequence: Sequence, real_url: str, fake_url: str, name: str) -> tup
     return real, fake
 
 
-def compare(sequence: Sequence, real_url: str, fake_url: str, name: str) -> None:
-    """Run ``sequence`` on both sides and assert that a client saw the same answers."""
+def compare(
+    sequence: Sequence, real_url: str, fake_url: str, name: str, difference: Difference | None = None
+) -> None:
+    """Run ``sequence`` on both sides and assert that a client saw the same answers, or, with a ``difference``,
+    answers that differ exactly as it says (then the test is an expected failure)."""
     real, fake = run_both(sequence, real_url, fake_url, name)
-    assert real.steps == fake.steps, "distribution 2.8 and the fake differ:\n" + _diff(real.steps, fake.steps)
+    found = differences(real.steps, fake.steps)
+    if difference is None:
+        assert not found, "distribution 2.8 and the fake differ:\n" + _diff(real.steps, fake.steps)
+        return
+    if not found:
+        pytest.fail(f"expected to differ ({difference.reason}), but distribution 2.8 and the fake answer alike")
+    assert found == difference.steps, (
+        f"expected to differ as documented ({difference.reason}), but they differ otherwise:\n"
+        + _diff(real.steps, fake.steps)
+    )
+    pytest.xfail(difference.reason)
+
+
+def differences(real: list[dict[str, Any]], fake: list[dict[str, Any]]) -> dict[int, dict[str, tuple[Any, Any]]]:
+    """Each step where the two sides differ: ``{index: {key: (distribution's value, the fake's value)}}``."""
+    found = {}
+    for i in range(max(len(real), len(fake))):
+        r = real[i] if i < len(real) else {}
+        f = fake[i] if i < len(fake) else {}
+        keys = [key for key in dict.fromkeys([*r, *f]) if r.get(key) != f.get(key)]
+        if keys:
+            found[i] = {key: (r.get(key), f.get(key)) for key in keys}
+    return found
 
 
 def _diff(real: list[dict[str, Any]], fake: list[dict[str, Any]]) -> str:
