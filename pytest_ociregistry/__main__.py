@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -135,6 +135,24 @@ def parse_options(args: argparse.Namespace) -> Options:
     return options.replace(auth=auth) if auth is not None else options
 
 
+def _catch_termination_signals() -> int:
+    """Make SIGINT and SIGTERM write a byte to a pipe, and return its read end.
+
+    The C-level handler writes the byte (``signal.set_wakeup_fd``); the Python-level one does nothing, so a second
+    signal, arriving at any bytecode (even inside the first one's handling), cannot deadlock or raise.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _ignore)
+    return read_end
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A signal handler that does nothing: the wakeup fd carries the news."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -145,14 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warning = listen_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     # Before the URL is printed: whoever reads it may signal at once.
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    wakeup = _catch_termination_signals()
     registry = OCIRegistry(options, host=args.host, port=args.port, tls=args.tls)
     try:
         for spec in args.load:
@@ -164,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(registry.url, flush=True)
     if registry.ca_bundle is not None:
         print(f"CA bundle: {registry.ca_bundle}", file=sys.stderr, flush=True)
-    stop.wait()
+    os.read(wakeup, 1)  # returns once a signal has arrived; later signals change nothing
     registry.stop()
     return 0
 

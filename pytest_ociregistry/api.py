@@ -30,6 +30,7 @@ from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPE
 from .names import digest_of, is_tag
 from .options import Options
 from .routes import Kind, Route
+from .status import status_line
 from .store import Blob, Manifest, Store, manifest_too_large
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,9 @@ class RegistryApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """The WSGI entry point."""
-        return self.handle(Request(environ))(environ, start_response)
+        response = self.handle(Request(environ))
+        response.status = status_line(response.status_code)  # Go's reason phrases, not werkzeug's upper case
+        return response(environ, start_response)
 
     def handle(self, request: Request) -> BaseResponse:
         """Serve one request. Never raises: every failure is an OCI error body. The request sees the options as

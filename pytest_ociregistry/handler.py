@@ -1,18 +1,41 @@
-"""A werkzeug request handler with HTTP/1.1 keep-alive.
+"""HTTP/1.1 on one connection, answered as Go's ``net/http`` answers (registries and their clients are mostly Go).
 
-werkzeug's development handler closes every connection after one response (it cannot tell how much of a request
-body the application left unread). This one counts what the application read, discards the rest of the body
-itself, and keeps the connection open, so clients on keep-alive sessions (requests, httpx, skopeo) reuse it.
+werkzeug's development handler, over ``http.server``, closes every connection after one response, answers a request
+it cannot parse with an HTML page (with no status line at all when the request line is unreadable: its default
+request version is HTTP/0.9), and frames chunked bodies loosely. This handler:
+
+- reads the request line and header section itself, within Go's limit (1 MiB + 4 KiB), and answers what it cannot
+  serve as Go does: a status line, a plain-text body (``400 Bad Request``, ``431``, ``501``, ``505``), then a
+  lingering close, so the client reads the answer rather than a connection reset;
+- keeps connections alive (HTTP/1.0 ones when asked): it counts what the application read of a body and discards
+  the rest itself;
+- frames request bodies per RFC 9112: ``Content-Length`` (strictly), or chunked, with extensions and trailer
+  sections; a malformed chunked body raises :class:`MalformedBody` to the application, and closes the connection;
+- sends ``100 Continue`` at most once, on HTTP/1.1, when the application first reads the body; a request answered
+  without reading the body it was asked to wait for closes the connection instead;
+- sends Go's reason phrases (``404 Not Found``), whatever werkzeug's status text (``404 NOT FOUND``).
+
+The server may offer two hooks (``ConnectionServer`` in ``server.py`` does): ``idle_timeout()``, the seconds a
+connection may wait for its next request (None: forever), and ``refused(method, target, status, fields)``, told of
+each request answered here without the application.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from http.client import HTTPMessage
+from typing import Any, NoReturn
 
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler
+
+from .status import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -23,52 +46,361 @@ BUFFERS_OK = "ociregistry.buffers_ok"
 MAX_DRAIN = 64 << 20
 # A body up to this size is sent with the headers, in one write.
 SMALL_BODY = 64 << 10
-_date_cache: list[Any] = [0, ""]
+# The request line and header section together (Go: MaxHeaderBytes, 1 MiB, plus 4096); a trailer section too.
+HEAD_LIMIT = (1 << 20) + 4096
+# A chunk-size line, extensions included (Go's limit).
+CHUNK_LINE_LIMIT = 4096
+# After a refusal, how long what the client still sends is read and dropped before closing (Go: 500 ms).
+LINGER = 0.5
+
+RefusedHook = Callable[[str, str, int, "list[tuple[str, str]]"], None]
+"""``refused(method, target, status, fields)``: a request answered by the HTTP layer itself."""
+
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_REQUEST_LINE = re.compile(_TOKEN + rb" ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
+_FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([^\x00-\x08\x0a-\x1f\x7f]*)\r?\n")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
+_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
+_FRAMING = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
+_WHITESPACE = b" \t\r\n"
+_ERROR_HEADERS = b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+# WSGI status text (werkzeug's upper case, or already standard) -> the status line sent.
+_STATUS_LINES: dict[str, bytes] = {}
+for _code, _text in HTTP_STATUS_CODES.items():
+    for _status in (f"{_code} {_text.upper()}", f"{_code} {_text}", f"{_code} {REASONS.get(_code, _text)}"):
+        _STATUS_LINES[_status] = f"HTTP/1.1 {_code} {REASONS.get(_code, _text)}\r\n".encode("latin-1")
+_date_cache: list[Any] = [0, b""]
 
 
-class _CountingInput(io.RawIOBase):
-    """Wraps the request body stream and counts the bytes the application reads."""
+def refusal(code: int, text: str = "", body: str | None = None) -> bytes:
+    """Go's answer to a request it will not serve: ``HTTP/1.1 400 Bad Request: <text>``, a plain-text body repeating
+    the status (or ``body``), and ``Connection: close``."""
+    public = f"{code} {REASONS[code]}" + (f": {text}" if text else "")
+    return b"HTTP/1.1 " + public.encode() + _ERROR_HEADERS + (public if body is None else body).encode()
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
+
+def linger_close(sock: socket.socket) -> None:
+    """End a connection after a refusal: stop sending, then read and drop what the client still sends (for up to
+    ``LINGER`` seconds), so the close does not reset the connection before the client has read the answer."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(1 << 16):
+                break
+    except OSError:
+        pass
+
+
+def request_line_parts(line: bytes) -> tuple[str, str]:
+    """The method and target of a request line, as far as they can be read (for the request log): ``("", "")``
+    for a line that does not start with a method."""
+    parts = line.split(b" ", 2)
+    if not re.fullmatch(_TOKEN, parts[0]):
+        return "", ""
+    target = parts[1] if len(parts) > 1 and re.fullmatch(rb"[^\x00-\x20\x7f]+", parts[1]) else b""
+    return parts[0].decode("ascii"), target.decode("latin-1")
+
+
+class _Refusal(Exception):
+    """A request the HTTP layer answers itself, with Go's wording."""
+
+    def __init__(self, code: int, text: str = "", body: str | None = None) -> None:
+        super().__init__(code, text)
+        self.code = code
+        self.answer = refusal(code, text, body)
+
+
+class MalformedBody(ClientDisconnected):
+    """A request body whose framing breaks RFC 9112 (a bad chunk size, no CRLF after a chunk): the message cannot be
+    read to its end. A ``ClientDisconnected`` (a body ended early) to applications; the server answers
+    ``400 Bad Request: <description>`` and closes the connection."""
+
+
+class RequestBody(io.RawIOBase):
+    """A request body as RFC 9112 frames it: ``length`` bytes, or (``length`` None) a chunked body, decoded, its
+    chunk extensions ignored and its trailer section read and dropped.
+
+    A read fills the caller's buffer unless the body ends. The first read sends ``100 Continue`` when
+    ``send_continue`` is given. ``consumed`` counts the bytes read; ``error`` says what was malformed, if anything.
+    """
+
+    def __init__(self, rfile: Any, length: int | None, send_continue: Callable[[], object] | None = None) -> None:
+        self.rfile = rfile
+        self.length = length
+        self.left = length or 0  # of the body (Content-Length), or of the current chunk (chunked)
+        self.done = length == 0
         self.consumed = 0
+        self.error: str | None = None
+        self._continue = None if self.done else send_continue
+        self.awaiting_continue = self._continue is not None  # the client waits for 100 Continue to send the body
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        readinto = getattr(self.raw, "readinto", None)
-        if readinto is not None:  # straight from the socket into the caller's buffer: no copy under the GIL
-            n = readinto(buffer) or 0
-        else:
-            data = self.raw.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
+        if self.done:
+            return 0
+        view = memoryview(buffer).cast("B")
+        if not view.nbytes:
+            return 0
+        if self._continue is not None:
+            send, self._continue = self._continue, None
+            self.awaiting_continue = False
+            send()
+        try:
+            n = self._read(view) if self.length is not None else self._read_chunked(view)
+        except OSError as e:  # the connection failed under the body
+            self.done = True
+            raise ClientDisconnected() from e
         self.consumed += n
         return n
 
-    def read(self, size: int | None = -1) -> bytes:
-        data = self.raw.read() if size is None or size < 0 else self.raw.read(size)
-        self.consumed += len(data)
-        return bytes(data)
+    def _read(self, view: memoryview) -> int:
+        wanted = min(view.nbytes, self.left)
+        n = self.rfile.readinto(view[:wanted])
+        if n < wanted:
+            self._ended_early()
+        self.left -= n
+        self.done = not self.left
+        return int(n)
 
-    def readline(self, size: int | None = -1) -> bytes:
-        data = self.raw.readline(-1 if size is None else size)
-        self.consumed += len(data)
-        return bytes(data)
+    def _read_chunked(self, view: memoryview) -> int:
+        filled, size, rfile = 0, view.nbytes, self.rfile
+        while filled < size:
+            if not self.left:
+                self.left = self._chunk_size()
+                if not self.left:  # the last chunk
+                    self._trailer_section()
+                    self.done = True
+                    break
+            wanted = min(size - filled, self.left)
+            n = rfile.readinto(view[filled : filled + wanted])
+            if n < wanted:
+                self._ended_early()
+            filled += n
+            self.left -= n
+            if not self.left and rfile.readline(3) not in (b"\r\n", b"\n"):
+                self._malformed("malformed chunked encoding")
+        return filled
+
+    def _chunk_size(self) -> int:
+        line = self.rfile.readline(CHUNK_LINE_LIMIT + 1)
+        match = _CHUNK_SIZE.fullmatch(line)
+        if match is None:
+            if not line.endswith(b"\n") and len(line) <= CHUNK_LINE_LIMIT:
+                self._ended_early()
+            self._malformed("chunk line too long" if len(line) > CHUNK_LINE_LIMIT else "invalid chunk size")
+        return int(match[1], 16)
+
+    def _trailer_section(self) -> None:
+        budget = HEAD_LIMIT
+        while (line := self.rfile.readline(budget + 1)) not in (b"\r\n", b"\n"):
+            budget -= len(line)
+            if budget < 0:
+                self._malformed("trailer section too large")
+            if not line.endswith(b"\n"):
+                self._ended_early()
+            if not (_FIELD_LINE.fullmatch(line) or line[:1] in (b" ", b"\t")):
+                self._malformed("malformed trailer section")
+
+    def _ended_early(self) -> NoReturn:
+        self.done = True
+        raise ClientDisconnected()
+
+    def _malformed(self, what: str) -> NoReturn:
+        self.done = True
+        self.error = what
+        raise MalformedBody(what)
+
+    def response_started(self) -> None:
+        """The final status is on its way: no ``100 Continue`` from now on."""
+        self._continue = None
+
+    def can_drain(self) -> bool:
+        """Whether the rest of the body may be read and dropped to keep the connection."""
+        if self.done:
+            return self.error is None
+        return not self.awaiting_continue and (self.length is None or self.left <= MAX_DRAIN)
+
+    def drain(self) -> bool:
+        """Read and drop the rest of the body (up to ``MAX_DRAIN`` bytes); False when the connection must close."""
+        if not self.can_drain():
+            return False
+        buffer, budget = bytearray(1 << 16), MAX_DRAIN
+        try:
+            while not self.done and budget > 0:
+                budget -= self.readinto(buffer)
+        except ClientDisconnected:
+            return False
+        return self.done
 
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
     """Serves WSGI over HTTP/1.1 with persistent connections."""
 
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # never HTTP/0.9: every answer has a status line
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stalls
 
+    def setup(self) -> None:
+        super().setup()
+        self._idle_timeout: Callable[[], float | None] | None = getattr(self.server, "idle_timeout", None)
+        self._refused: RefusedHook | None = getattr(self.server, "refused", None)
+
+    def handle(self) -> None:
+        """Serve requests until the connection closes; a dropped connection is no error."""
+        self.close_connection = False
+        try:
+            while not self.close_connection:
+                self.handle_one_request()
+        except OSError as e:  # reset, timed out, broken TLS
+            self.connection_dropped(e)
+
+    def handle_one_request(self) -> None:
+        """Read one request, answer it; close on a request that cannot be served."""
+        timeout = self._idle_timeout() if self._idle_timeout is not None else None
+        if timeout is not None:  # only while waiting for a request: a body or an answer may take their time
+            self.connection.settimeout(timeout)
+        try:
+            head = self._read_head()
+        except _Refusal as refused:
+            self._refuse(refused, b"", [])
+            return
+        finally:
+            if timeout is not None:
+                self.connection.settimeout(None)
+        if head is None:  # the client closed the connection
+            self.close_connection = True
+            return
+        fields: list[tuple[str, str]] = []
+        try:
+            length, send_continue = self._parse(head, fields)
+        except _Refusal as refused:
+            self._refuse(refused, head[0], fields)
+            return
+        self.run_wsgi_body(length, send_continue)
+
+    def _read_head(self) -> list[bytes] | None:
+        """The request line and field lines, without the blank line that ends them; None at a clean end of input.
+        A request line that cannot be one is refused before any field is read (a TLS hello has no blank line)."""
+        readline = self.rfile.readline
+        budget = HEAD_LIMIT
+        line = readline(budget + 1)
+        while line in (b"\r\n", b"\n"):  # RFC 9112 section 2.2: empty lines before a request line are ignored
+            budget -= len(line)
+            line = readline(budget + 1)
+        if not line:
+            return None
+        head: list[bytes] = []
+        while line not in (b"\r\n", b"\n"):
+            budget -= len(line)
+            if budget < 0:
+                raise _Refusal(431)
+            if not line.endswith(b"\n") or not (head or _REQUEST_LINE.fullmatch(line.rstrip(b"\r\n"))):
+                raise _Refusal(400)  # the input ended inside the head, or the request line is malformed
+            head.append(line)
+            line = readline(budget + 1)
+        return head
+
+    def _parse(self, head: list[bytes], fields: list[tuple[str, str]]) -> tuple[int | None, Callable[[], object] | None]:
+        """Check the head as RFC 9112 and Go have it; fill ``fields`` and the handler's request attributes. Returns
+        the body length (None: chunked) and what sends ``100 Continue``, if the client waits for it."""
+        line = head[0].rstrip(b"\r\n")
+        match = _REQUEST_LINE.fullmatch(line)
+        assert match is not None  # checked by _read_head
+        target, major, minor = match.groups()
+        if major != b"1":
+            raise _Refusal(505, "unsupported protocol version")
+        if not (target[:1] == b"/" or target == b"*" or _ABSOLUTE_FORM.match(target)):
+            raise _Refusal(400)
+        self.command, self.path = line[: line.index(b" ")].decode("ascii"), target.decode("latin-1")
+        self.request_version = f"HTTP/1.{minor.decode()}"
+        http11 = minor != b"0"
+
+        framing: dict[str, list[str]] = {}
+        for raw in head[1:]:
+            if raw[:1] in (b" ", b"\t"):  # obs-fold: RFC 9112 section 5.2 lets a server replace it with a space
+                if not fields:
+                    raise _Refusal(400)
+                name, value = fields[-1]
+                fields[-1] = (name, value + " " + raw.strip(_WHITESPACE).decode("latin-1"))
+                continue
+            field = _FIELD_LINE.fullmatch(raw)
+            if field is None:
+                raise _Refusal(400)
+            name, value = field[1].decode("ascii"), field[2].strip(b" \t").decode("latin-1")
+            fields.append((name, value))
+            if (key := name.lower()) in _FRAMING:
+                framing.setdefault(key, []).append(value)
+        headers = self.headers = HTTPMessage()
+        for name, value in fields:
+            headers.set_raw(name, value)
+
+        hosts = framing.get("host", [])
+        if len(hosts) > 1:
+            raise _Refusal(400, "too many Host headers")
+        if http11 and not hosts:
+            raise _Refusal(400, "missing required Host header")
+        connection = {token.strip().lower() for value in framing.get("connection", ()) for token in value.split(",")}
+        self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
+
+        length: int | None = 0
+        codings = framing.get("transfer-encoding")
+        lengths = framing.get("content-length")
+        if codings is not None:
+            if not http11:  # RFC 9112 section 6.1: the framing of such a message is faulty
+                raise _Refusal(400, "Transfer-Encoding in an HTTP/1.0 request")
+            if len(codings) != 1 or codings[0].lower() != "chunked":
+                raise _Refusal(501, body="Unsupported transfer encoding")
+            length = None
+            if lengths is not None:  # RFC 9112 section 6.3: chunked wins, and the connection closes after the answer
+                self.close_connection = True
+        elif lengths is not None:
+            if len(set(lengths)) != 1 or not (lengths[0].isascii() and lengths[0].isdigit()):
+                raise _Refusal(400)
+            length = int(lengths[0])
+
+        send_continue = None
+        expect = framing.get("expect")
+        if expect is not None:
+            expectations = {token.strip().lower() for value in expect for token in value.split(",")} - {""}
+            if expectations == {"100-continue"}:
+                if http11:  # RFC 9110 section 10.1.1: never a 1xx to an HTTP/1.0 client
+                    send_continue = self._send_continue
+            elif expectations:
+                raise _Refusal(417)
+        return length, send_continue
+
+    def _send_continue(self) -> None:
+        self.wfile.write(_CONTINUE)
+
+    def _refuse(self, refused: _Refusal, line: bytes, fields: list[tuple[str, str]]) -> None:
+        self.close_connection = True
+        if self._refused is not None:
+            method, target = request_line_parts(line.rstrip(b"\r\n"))
+            self._refused(method, target, refused.code, fields)
+        try:
+            self.wfile.write(refused.answer)
+        except OSError:
+            return
+        linger_close(self.connection)
+
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip() == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        """werkzeug's entry point: the request has no body (``handle_one_request`` passes the body it parsed)."""
+        self.run_wsgi_body(0, None)
+
+    def run_wsgi_body(self, length: int | None, send_continue: Callable[[], object] | None) -> None:
+        """Run the application on the parsed request, send its answer, and leave the connection ready for the next
+        request (or marked to close)."""
         environ = self.environ = self.make_environ()
-        body = environ["wsgi.input"] = _CountingInput(environ["wsgi.input"])
+        body = environ["wsgi.input"] = RequestBody(self.rfile, length, send_continue)
+        environ["wsgi.input_terminated"] = True  # the body stream ends where the body does
+        if length is None:
+            environ.pop("CONTENT_LENGTH", None)  # chunked framing overrides any Content-Length
         environ[BUFFERS_OK] = True  # _send writes any buffer, so the app may hand out memoryviews
         started: list[Any] = []
 
@@ -81,50 +413,65 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         try:
             app_iter = self.server.app(environ, start_response)
             try:
-                self._send(environ, app_iter, started)
+                self._send(environ, app_iter, started, body)
             finally:
                 close = getattr(app_iter, "close", None)
                 if close is not None:
                     close()
-        except (ConnectionError, TimeoutError, OSError) as e:
+        except OSError as e:
             self.close_connection = True
             self.connection_dropped(e, environ)
             return
-        except Exception:  # an application error (a user's handler raising, say): answer 500 if still possible
+        except Exception:  # an application error: answer 500 if still possible
             log.exception("error serving %s %s", self.command, self.path)
             self.close_connection = True
             if not (started and started[0] is True):
-                self.send_error(500)
+                try:
+                    self.wfile.write(refusal(500))
+                except OSError:
+                    pass
             return
-        if not self.close_connection:
-            self._drain(environ, body)
+        if not self.close_connection and not body.drain():
+            self.close_connection = True
 
-    def _send(self, environ: dict[str, Any], app_iter: Any, started: list[Any]) -> None:
+    def _send(self, environ: dict[str, Any], app_iter: Any, started: list[Any], body: RequestBody) -> None:
         chunks = iter(app_iter)
         first = next(chunks, b"")  # the status is only known once the application has produced something
+        body.response_started()
         status, headers = started
-        code = int(status.split(None, 1)[0])
-        self.send_response(code, status.split(None, 1)[1] if " " in status else "")
+        code = int(status[:3])
+        out = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status}\r\n".encode("latin-1"), self._server_and_date()]
         names = set()
         for name, value in headers:
-            self.send_header(name, value)
-            names.add(name.lower())
-        bodiless = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or 100 <= code < 200
-        chunked = not bodiless and "content-length" not in names
+            out.append(f"{name}: {value}\r\n".encode("latin-1"))
+            lower = name.lower()
+            names.add(lower)
+            if lower == "connection" and value.lower() == "close":
+                self.close_connection = True
+        bodiless = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or code < 200
+        http11 = self.request_version != "HTTP/1.0"
+        framed = bodiless or "content-length" in names
+        chunked = not framed and http11
+        if not framed and not http11:  # an HTTP/1.0 client reads the body to the end of the connection
+            self.close_connection = True
+        if not body.can_drain():  # decided before the headers, so the client is told
+            self.close_connection = True
+        if body.error is not None:
+            self.close_connection = True
         if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        if not bodiless and not chunked and 0 < len(first) <= SMALL_BODY:
-            # A small body goes out in the same write as the headers: one send, not two, for most answers.
-            self._headers_buffer.append(b"\r\n")  # what end_headers() adds
-            self._headers_buffer.append(bytes(first))
-            self.flush_headers()
-            first = b""
-        else:
-            self.end_headers()
-        started[0] = True  # headers are out: an error from here on can only drop the connection
+            out.append(b"Transfer-Encoding: chunked\r\n")
+        if http11:
+            if self.close_connection:
+                out.append(b"Connection: close\r\n")
+        elif not self.close_connection:
+            out.append(b"Connection: keep-alive\r\n")
+        out.append(b"\r\n")
         write = self.wfile.write
+        if not bodiless and not chunked and 0 < len(first) <= SMALL_BODY:
+            out.append(first)  # a small body goes out in the same write as the headers: one send, not two
+            first = b""
+        write(b"".join(out))
+        started[0] = True  # headers are out: an error from here on can only drop the connection
         if not bodiless:
             for data in _chain(first, chunks):
                 if data and chunked:
@@ -133,39 +480,15 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                     write(data)
         if chunked:
             write(b"0\r\n\r\n")
-        self.wfile.flush()
 
-    def _drain(self, environ: dict[str, Any], body: _CountingInput) -> None:
-        """Discard what the application left of the request body, or give up on the connection."""
-        if environ.get("wsgi.input_terminated"):
-            left = MAX_DRAIN
-            while left > 0 and (data := body.read(min(left, 1 << 20))):
-                left -= len(data)
-            if left <= 0:
-                self.close_connection = True
-            return
-        try:
-            remaining = int(environ.get("CONTENT_LENGTH") or 0) - body.consumed
-        except ValueError:
-            self.close_connection = True
-            return
-        if remaining > MAX_DRAIN:
-            self.close_connection = True
-            return
-        while remaining > 0 and (data := body.read(min(remaining, 1 << 20))):
-            remaining -= len(data)
-        if remaining > 0:
-            self.close_connection = True
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        """The Date header, formatted once a second rather than on every response."""
-        if timestamp is not None:
-            return super().date_time_string(timestamp)
+    def _server_and_date(self) -> bytes:
+        """The Server and Date headers, formatted once a second rather than on every response."""
         now = int(time.time())
         cached = _date_cache
         if cached[0] != now:
-            cached[:] = [now, super().date_time_string(now)]
-        return str(cached[1])
+            cached[:] = [now, f"Server: {self.version_string()}\r\nDate: {self.date_time_string(now)}\r\n".encode()]
+        line: bytes = cached[1]
+        return line
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Requests are recorded by the registry's own log, not printed."""

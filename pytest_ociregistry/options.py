@@ -190,6 +190,10 @@ class Options:
     ping_json: bool = False
     """True: ``GET /v2/`` answers ``{}`` as ``application/json`` (distribution) instead of an empty body."""
 
+    idle_timeout: float = 60.0
+    """Seconds a kept-alive connection may wait for its next request (or a TLS client for its handshake) before the
+    server closes it, as Go's ``IdleTimeout`` does. No client that means to reuse a connection waits that long."""
+
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
     None: no auth. As text (ini, command line): ``basic:USER:PASSWORD`` or ``bearer:USER:PASSWORD``."""
@@ -236,6 +240,8 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint == int | None:
         return value is None or _is_instance(value, int)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint == tuple[str, ...]:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
     if hint == Auth | None:

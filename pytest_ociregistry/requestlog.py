@@ -31,7 +31,8 @@ class RequestRecord:
     fault: str | None = None
     """The injected fault that answered, if any."""
     handler: str = "registry"
-    """Who answered: ``registry``, ``user`` (a pytest-httpserver expectation) or ``fault``."""
+    """Who answered: ``registry``, ``user`` (a pytest-httpserver expectation), ``fault``, or ``http`` (the HTTP layer,
+    for a request it could not parse or serve, such as plain HTTP on the TLS port)."""
 
     @property
     def target(self) -> str:
@@ -42,6 +43,7 @@ class RequestRecord:
         extras = [f"by {self.identity}"] if self.identity else []
         extras += [f"fault: {self.fault}"] if self.fault else []
         extras += ["user handler"] if self.handler == "user" else []
+        extras += ["refused by the HTTP layer"] if self.handler == "http" else []
         suffix = f" ({', '.join(extras)})" if extras else ""
         return f"{self.method} {self.target} → {outcome}{suffix}"
 

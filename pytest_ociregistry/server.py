@@ -8,17 +8,146 @@ buffered or kept in ``log`` (a 1 GiB push stays out of memory); only requests th
 from __future__ import annotations
 
 import io
+import logging
+import socket
 import threading
-from ssl import SSLContext
+import time
+from collections.abc import Callable
+from ssl import SSLContext, SSLSocket
+from typing import Any
 
 from pytest_httpserver import HTTPServer
-from werkzeug.serving import make_server
+from werkzeug.exceptions import ClientDisconnected, InternalServerError
+from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from .api import ERROR_KEY, IDENTITY_KEY, RegistryApp
 from .faults import Faults
-from .handler import KeepAliveRequestHandler
+from .handler import KeepAliveRequestHandler, RefusedHook, linger_close, request_line_parts
 from .requestlog import KEPT_HEADERS, RequestLog, RequestRecord
+
+log = logging.getLogger(__name__)
+
+# Go's answer to plain HTTP on its TLS port, and the first five bytes it takes for plain HTTP (net/http server.go).
+_PLAIN_HTTP_ANSWER = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+_PLAIN_HTTP_STARTS = (b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO")
+_TLS_HANDSHAKE = b"\x16"  # the content type of the record a TLS connection starts with
+# How long stop() waits for the connections' threads once their sockets are shut down.
+_STOP_WAIT = 1.0
+
+
+class ConnectionServer(ThreadedWSGIServer):
+    """werkzeug's threaded WSGI server, with the connection handling a test server needs.
+
+    - TLS is negotiated in each connection's own thread. (werkzeug wraps the listening socket, so its accepting
+      thread performs every handshake, and a failed one vanishes without a word.) Plain HTTP on the TLS port is
+      answered as Go answers it: ``HTTP/1.0 400 Bad Request`` and ``Client sent an HTTP request to an HTTPS server.``
+    - Every connection and its thread are tracked: ``server_close()`` (the end of ``serve_forever()``, so
+      ``stop()``) shuts every connection down, idle kept-alive ones included, and waits for their threads.
+    - ``idle_timeout()`` and ``refused(...)`` are the :mod:`~pytest_ociregistry.handler` hooks.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: Any,
+        ssl_context: SSLContext | None = None,
+        idle_timeout: Callable[[], float | None] = lambda: None,
+        refused: RefusedHook | None = None,
+    ) -> None:
+        super().__init__(host, port, app, KeepAliveRequestHandler)  # the listening socket stays plain
+        self.ssl_context = ssl_context
+        self.idle_timeout = idle_timeout
+        self.refused = refused
+        self._lock = threading.Lock()
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        self._closing = False
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve a new connection in a thread of its own."""
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True,
+            name=f"oci-registry:{self.port} connection",
+        )
+        with self._lock:
+            if self._closing:
+                self.shutdown_request(request)
+                return
+            self._connections[thread] = request
+        thread.start()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        connection: socket.socket | None = request
+        try:
+            if self.ssl_context is not None:
+                connection = self._secure(request, self.ssl_context)
+            if connection is not None:
+                self.finish_request(connection, client_address)
+        except Exception:  # a bug: the handler answers every request and drops a failed connection quietly
+            log.exception("error on the connection from %s", client_address)
+        finally:
+            with self._lock:
+                self._connections.pop(threading.current_thread(), None)
+            self.shutdown_request(connection if connection is not None else request)
+
+    def _secure(self, raw: socket.socket, context: SSLContext) -> SSLSocket | None:
+        """The connection with TLS negotiated; None when it ended here (plain HTTP answered, a failed handshake)."""
+        try:
+            raw.settimeout(self.idle_timeout())
+            if raw.recv(1, socket.MSG_PEEK) != _TLS_HANDSHAKE:
+                self._refuse_plain(raw)
+                return None
+            secure = context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+        except OSError as e:
+            log.debug("no TLS connection: %s", e)
+            return None
+        with self._lock:
+            if self._closing:
+                secure.close()
+                return None
+            self._connections[threading.current_thread()] = secure
+        try:
+            secure.do_handshake()
+            secure.settimeout(None)
+        except OSError as e:
+            log.debug("TLS handshake failed: %s", e)
+            secure.close()
+            return None
+        return secure
+
+    def _refuse_plain(self, raw: socket.socket) -> None:
+        """Answer plain HTTP on the TLS port as Go does; close anything else."""
+        start = b""
+        while len(start) < 5 and (data := raw.recv(5 - len(start))):
+            start += data
+        if start not in _PLAIN_HTTP_STARTS:
+            return
+        line = start
+        while b"\n" not in line and len(line) < 8192 and (data := raw.recv(4096)):
+            line += data
+        if self.refused is not None:
+            self.refused(*request_line_parts(line.split(b"\r\n", 1)[0].split(b"\n", 1)[0]), 400, [])
+        raw.sendall(_PLAIN_HTTP_ANSWER)
+        linger_close(raw)
+
+    def server_close(self) -> None:
+        """Close the listening socket, then every connection; wait (a little) for their threads to end."""
+        super().server_close()
+        with self._lock:
+            self._closing = True
+            live = dict(self._connections)
+            for connection in live.values():
+                try:  # the plain socket's shutdown: an SSLSocket's own would pull TLS from under its reader
+                    socket.socket.shutdown(connection, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + _STOP_WAIT
+        for thread in live:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = sum(thread.is_alive() for thread in live)
+        if stuck:
+            log.warning("%d connection thread(s) still busy after the server stopped", stuck)
 
 
 class RegistryServer(HTTPServer):
@@ -70,16 +199,15 @@ class RegistryServer(HTTPServer):
         return self.url + (suffix if suffix.startswith("/") else "/" + suffix)
 
     def start(self) -> None:
-        """Start serving in a daemon thread (pytest-httpserver's start, with the keep-alive handler)."""
-        self.server = make_server(
+        """Start serving in a daemon thread (pytest-httpserver's start, on a :class:`ConnectionServer`)."""
+        self.server = ConnectionServer(
             self.bind_host,
             self.port,
             Request.application(self.application),
-            threaded=True,
-            request_handler=KeepAliveRequestHandler,
-            ssl_context=self.server_ssl_context,
+            self.server_ssl_context,
+            idle_timeout=lambda: self.app.options.idle_timeout,
+            refused=self._refused,
         )
-        self.server.daemon_threads = True  # type: ignore[attr-defined]  # a ThreadingMixIn attribute
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
         self.server_thread.start()
@@ -102,29 +230,47 @@ class RegistryServer(HTTPServer):
             return self._dispatch(request)
 
     def _dispatch(self, request: Request) -> Response:
+        body = request.environ.get("wsgi.input")
         fault = None
-        if self._user_handler_wanted(request):
-            handler = "user"
-            # pytest-httpserver's own application() (older releases wrap it as a WSGI app, so it is not called)
-            request.get_data()
-            response = self.dispatch(request)
-            self.log.append((request, response))
-        else:
-            if "_cached_data" in vars(request):  # a user's body matcher read the body: hand the registry a copy
-                request = _replay(request)
-            fault = self.faults.take(request)
-            if fault is not None and fault.status is not None:
-                handler = "fault"
-                error = fault.error()
-                request.environ[ERROR_KEY] = error.code.name
-                response = self.app.error_response(error)
+        try:
+            if self._user_handler_wanted(request):
+                handler = "user"
+                # pytest-httpserver's own application() (older releases wrap it as a WSGI app, so it is not called)
+                request.get_data()
+                try:
+                    response = self.dispatch(request)
+                except Exception:  # noqa: BLE001 - pytest-httpserver keeps it (check_handler_errors()); a 500
+                    response = InternalServerError().get_response()
+                self.log.append((request, response))
             else:
-                handler = "registry"
-                response = self.app.handle(request)
-                if fault is not None:
-                    response = fault.mangle(response)
+                if "_cached_data" in vars(request):  # a user's body matcher read the body: hand the registry a copy
+                    request = _replay(request)
+                fault = self.faults.take(request)
+                if fault is not None and fault.status is not None:
+                    handler = "fault"
+                    error = fault.error()
+                    request.environ[ERROR_KEY] = error.code.name
+                    response = self.app.error_response(error)
+                else:
+                    handler = "registry"
+                    response = self.app.handle(request)
+                    if fault is not None:
+                        response = fault.mangle(response)
+        except ClientDisconnected as e:  # the body, read for a user's handler or matcher, ended early
+            handler, response = "user", e.get_response()
+        malformed = getattr(body, "error", None)
+        if malformed is not None:  # the HTTP layer's answer, as Go words it; the handler closes the connection
+            text = f"400 Bad Request: {malformed}"
+            response = Response(text, 400, content_type="text/plain; charset=utf-8")
         self.requests.append(_record(request, response, handler, fault.describe() if fault else None))
         return response
+
+    def _refused(self, method: str, target: str, status: int, fields: list[tuple[str, str]]) -> None:
+        """Record a request the HTTP layer answered itself (``handler="http"``)."""
+        path, _, query = target.partition("?")
+        kept = {name.lower(): name for name in KEPT_HEADERS}
+        headers = {kept[name.lower()]: value for name, value in fields if name.lower() in kept}
+        self.requests.append(RequestRecord(method, path, query, status, headers=headers, handler="http"))
 
     def _user_handler_wanted(self, request: Request) -> bool:
         if not (self.ordered_handlers or self.oneshot_handlers or self.handlers or self.permanently_failed):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -37,6 +39,61 @@ def test_serves_until_signalled(sig: signal.Signals) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def start_servers(count: int) -> list[tuple[subprocess.Popen[str], int]]:
+    procs = [subprocess.Popen([sys.executable, "-m", "pytest_ociregistry"], stdout=subprocess.PIPE, text=True)
+             for _ in range(count)]
+    servers = []
+    for proc in procs:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        servers.append((proc, int(url.rsplit(":", 1)[1])))
+    return servers
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except (ConnectionRefusedError, ConnectionResetError):  # reset: connected as the listening socket closed
+        return True
+    return False
+
+
+BURSTS = [[signal.SIGINT] * 2, [signal.SIGTERM, signal.SIGINT] * 5, [signal.SIGTERM] * 20]
+
+
+def test_bursts_of_signals_stop_the_server_within_a_second() -> None:
+    """Ctrl-C twice, a supervisor's SIGTERM with a shell trap's, a flood: each server stops serving within a second
+    of the first signal and exits 0, closing its idle kept-alive connection. Two rounds of three servers."""
+    servers: list[tuple[subprocess.Popen[str], int]] = []
+    try:
+        for _ in range(2):
+            servers = start_servers(len(BURSTS))
+            idle = []
+            for _, port in servers:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+                conn.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert conn.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
+                idle.append(conn)
+            for (proc, port), burst in zip(servers, BURSTS):
+                first = time.monotonic()
+                for sig in burst:
+                    proc.send_signal(sig)
+                while not refused(port):
+                    assert time.monotonic() - first < 1.0, f"still serving a second after the first of {burst}"
+                    time.sleep(0.01)
+            for (proc, _), conn in zip(servers, idle):
+                assert proc.wait(timeout=10) == 0
+                assert conn.recv(4096) == b""  # the kept-alive connection was closed, not left open
+                conn.close()
+    finally:
+        for proc, _ in servers:
+            proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 @pytest.mark.parametrize(

@@ -486,6 +486,28 @@ def test_ping_json() -> None:
     assert (r.data, r.headers["Content-Type"]) == (b"{}", "application/json; charset=utf-8")
 
 
+def test_idle_timeout() -> None:  # a socket matter: seen on a kept-alive connection
+    import socket
+    import time
+
+    from pytest_ociregistry import OCIRegistry
+
+    registry = OCIRegistry(Options(idle_timeout=0.3))
+    registry.start()
+    try:
+        with socket.create_connection(("127.0.0.1", registry.port), timeout=10) as conn:
+            for pause in (0.0, 0.15, 0.15):  # reused within the timeout: still open
+                time.sleep(pause)
+                conn.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert conn.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
+            idle_since = time.monotonic()
+            assert conn.recv(1) == b""  # then closed by the server
+            assert 0.25 < time.monotonic() - idle_since < 3
+        assert Options().idle_timeout == 60.0 and Options.replace_from_strings(Options(), idle_timeout="1.5").idle_timeout == 1.5
+    finally:
+        registry.stop()
+
+
 def test_auth() -> None:  # the flows are in test_auth.py
     client, _ = make(auth=Auth("basic", users=(User("u", "p"),)))
     r = client.get("/v2/")

@@ -1,16 +1,22 @@
-"""The socket: keep-alive, chunked bodies, unread bodies, garbage, and the user's expectations taking precedence."""
+"""The socket: keep-alive, chunked bodies, unread bodies, garbage, TLS, stopping, and the user's expectations taking
+precedence."""
 
 from __future__ import annotations
 
 import http.client
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from wire import Wire, exchange
 
 from pytest_ociregistry import OCIRegistry
 from pytest_ociregistry.names import digest_of
+
+GET = b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 def connect(registry: OCIRegistry) -> http.client.HTTPConnection:
@@ -139,6 +145,23 @@ class TestUserExpectations:
         assert response.status == 201, response.read()
         assert oci_registry.store.get_manifest("foo", "latest").data == b"manifest bytes"
 
+    @pytest.mark.parametrize("error", [OSError("disk on fire"), ConnectionResetError("peer of the user's own")])
+    def test_a_user_handler_raising_an_os_error_answers_500_and_is_reported(
+        self, oci_registry: OCIRegistry, error: OSError
+    ) -> None:
+        def broken(request: object) -> None:
+            raise error
+
+        oci_registry.expect_request("/v2/boom").respond_with_handler(broken)
+        with Wire(oci_registry.port) as wire:
+            answer = wire.send(b"GET /v2/boom HTTP/1.1\r\nHost: x\r\n\r\n").response()
+            assert answer.status == b"HTTP/1.1 500 Internal Server Error"
+            assert wire.send(GET).response().status == b"HTTP/1.1 200 OK"  # the connection is fine
+        with pytest.raises(type(error), match=str(error)):
+            oci_registry.check_handler_errors()
+        assert [(r.path, r.status, r.handler) for r in oci_registry.requests] == [("/v2/boom", 500, "user"),
+                                                                                   ("/v2/", 200, "registry")]
+
     def test_a_failing_user_handler_answers_500(self, oci_registry: OCIRegistry) -> None:
         def broken(request: object) -> None:
             raise RuntimeError("user bug")
@@ -152,3 +175,72 @@ class TestUserExpectations:
         conn = connect(oci_registry)
         conn.request("GET", "/v2/")
         assert conn.getresponse().status == 200
+
+
+def connection_threads(port: int) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"oci-registry:{port} connection"]
+
+
+def dead(wire: Wire) -> bool:
+    """The server has closed this connection: a request on it gets no answer."""
+    try:
+        wire.send(GET)
+    except OSError:
+        return True
+    return wire.closed_by_server()
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_stop_closes_every_connection_and_ends_every_thread(tls: bool) -> None:
+    registry = OCIRegistry(tls=tls)
+    registry.start()
+    port, context = registry.port, registry.ssl_context
+    kept = Wire(port, context)
+    assert kept.send(GET).response().status == b"HTTP/1.1 200 OK"  # then idle, kept alive
+    mid_body = Wire(port, context).send(b"PUT /v2/foo/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    silent = socket.create_connection(("127.0.0.1", port))  # connected, nothing sent yet
+    deadline = time.monotonic() + 5
+    while len(connection_threads(port)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(connection_threads(port)) == 3
+    started = time.monotonic()
+    registry.stop()
+    assert time.monotonic() - started < 1.0
+    assert connection_threads(port) == []
+    assert dead(kept) and dead(mid_body)
+    assert silent.recv(1) == b""
+    assert registry.store.repositories()[0] == []
+    for closable in (kept, mid_body, silent):
+        closable.close()
+
+
+@pytest.mark.oci_registry(tls=True)
+class TestTLS:
+    def test_plain_http_on_the_tls_port_gets_go_s_answer(self, oci_registry: OCIRegistry) -> None:
+        answer = exchange(oci_registry.port, b"GET /v2/?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer == b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+        (record,) = oci_registry.requests
+        assert (record.method, record.path, record.query, record.status, record.handler) == ("GET", "/v2/", "x=1",
+                                                                                            400, "http")
+        with Wire(oci_registry.port, oci_registry.ssl_context) as wire:  # HTTPS is served as ever
+            assert wire.send(GET).response().status == b"HTTP/1.1 200 OK"
+
+    def test_what_is_neither_tls_nor_plain_http_is_closed_unanswered(self, oci_registry: OCIRegistry) -> None:
+        assert exchange(oci_registry.port, b"\x00\x01garbage\r\n\r\n") == b""
+        assert exchange(oci_registry.port, b"PATCH /v2/ HTTP/1.1\r\n\r\n") == b""  # Go's list: GET, HEAD, POST, PUT, OPTIONS
+        assert list(oci_registry.requests) == []
+
+    def test_a_stalled_handshake_blocks_no_other_client(self, oci_registry: OCIRegistry) -> None:
+        with socket.create_connection(("127.0.0.1", oci_registry.port)) as stalled:
+            stalled.sendall(b"\x16\x03\x01")  # a TLS record begins, and nothing more comes
+            started = time.monotonic()
+            with Wire(oci_registry.port, oci_registry.ssl_context, timeout=5) as wire:
+                assert wire.send(GET).response().status == b"HTTP/1.1 200 OK"
+            assert time.monotonic() - started < 2.0
+
+    def test_idle_tls_clients_time_out_like_plain_ones(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.configure(idle_timeout=0.2)
+        with socket.create_connection(("127.0.0.1", oci_registry.port), timeout=5) as silent:
+            started = time.monotonic()
+            assert silent.recv(1) == b""  # closed by the server, before any handshake
+            assert time.monotonic() - started < 2.0
