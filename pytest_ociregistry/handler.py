@@ -57,7 +57,7 @@ RefusedHook = Callable[[str, str, int, "list[tuple[str, str]]"], None]
 """``refused(method, target, status, fields)``: a request answered by the HTTP layer itself."""
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_REQUEST_LINE = re.compile(_TOKEN + rb" ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
 _FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([^\x00-\x08\x0a-\x1f\x7f]*)\r?\n")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -67,10 +67,11 @@ _ERROR_HEADERS = b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: cl
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 # WSGI status text (werkzeug's upper case, or already standard) -> the status line sent.
-_STATUS_LINES: dict[str, bytes] = {}
-for _code, _text in HTTP_STATUS_CODES.items():
-    for _status in (f"{_code} {_text.upper()}", f"{_code} {_text}", f"{_code} {REASONS.get(_code, _text)}"):
-        _STATUS_LINES[_status] = f"HTTP/1.1 {_code} {REASONS.get(_code, _text)}\r\n".encode("latin-1")
+_STATUS_LINES: dict[str, bytes] = {
+    status: f"HTTP/1.1 {code} {REASONS.get(code, text)}\r\n".encode("latin-1")
+    for code, text in HTTP_STATUS_CODES.items()
+    for status in (f"{code} {text.upper()}", f"{code} {text}", f"{code} {REASONS.get(code, text)}")
+}
 _date_cache: list[Any] = [0, b""]
 
 
@@ -108,10 +109,11 @@ def request_line_parts(line: bytes) -> tuple[str, str]:
 class _Refusal(Exception):
     """A request the HTTP layer answers itself, with Go's wording."""
 
-    def __init__(self, code: int, text: str = "", body: str | None = None) -> None:
+    def __init__(self, code: int, text: str = "", body: str | None = None, line: bytes = b"") -> None:
         super().__init__(code, text)
         self.code = code
         self.answer = refusal(code, text, body)
+        self.line = line  # the request line, when it was read
 
 
 class MalformedBody(ClientDisconnected):
@@ -268,7 +270,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         try:
             head = self._read_head()
         except _Refusal as refused:
-            self._refuse(refused, b"", [])
+            self._refuse(refused, [])
             return
         finally:
             if timeout is not None:
@@ -278,15 +280,17 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             return
         fields: list[tuple[str, str]] = []
         try:
-            length, send_continue = self._parse(head, fields)
+            length, send_continue = self._parse(*head, fields)
         except _Refusal as refused:
-            self._refuse(refused, head[0], fields)
+            refused.line = head[1][0]
+            self._refuse(refused, fields)
             return
         self.run_wsgi_body(length, send_continue)
 
-    def _read_head(self) -> list[bytes] | None:
-        """The request line and field lines, without the blank line that ends them; None at a clean end of input.
-        A request line that cannot be one is refused before any field is read (a TLS hello has no blank line)."""
+    def _read_head(self) -> tuple[re.Match[bytes], list[bytes]] | None:
+        """The request line, parsed, and the head's lines (the request line and field lines, without the blank line
+        that ends them); None at a clean end of input. A request line that cannot be one is refused before any field
+        is read (a TLS hello has no blank line to wait for)."""
         readline = self.rfile.readline
         budget = HEAD_LIMIT
         line = readline(budget + 1)
@@ -295,29 +299,33 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             line = readline(budget + 1)
         if not line:
             return None
+        if len(line) > budget:
+            raise _Refusal(431)
+        request_line = _REQUEST_LINE.fullmatch(line.rstrip(b"\r\n"))
+        if request_line is None or not line.endswith(b"\n"):
+            raise _Refusal(400, line=line)
         head: list[bytes] = []
         while line not in (b"\r\n", b"\n"):
             budget -= len(line)
             if budget < 0:
-                raise _Refusal(431)
-            if not line.endswith(b"\n") or not (head or _REQUEST_LINE.fullmatch(line.rstrip(b"\r\n"))):
-                raise _Refusal(400)  # the input ended inside the head, or the request line is malformed
+                raise _Refusal(431, line=head[0] if head else b"")
+            if not line.endswith(b"\n"):  # the input ended inside the head
+                raise _Refusal(400, line=head[0])
             head.append(line)
             line = readline(budget + 1)
-        return head
+        return request_line, head
 
-    def _parse(self, head: list[bytes], fields: list[tuple[str, str]]) -> tuple[int | None, Callable[[], object] | None]:
+    def _parse(
+        self, request_line: re.Match[bytes], head: list[bytes], fields: list[tuple[str, str]]
+    ) -> tuple[int | None, Callable[[], object] | None]:
         """Check the head as RFC 9112 and Go have it; fill ``fields`` and the handler's request attributes. Returns
         the body length (None: chunked) and what sends ``100 Continue``, if the client waits for it."""
-        line = head[0].rstrip(b"\r\n")
-        match = _REQUEST_LINE.fullmatch(line)
-        assert match is not None  # checked by _read_head
-        target, major, minor = match.groups()
+        method, target, major, minor = request_line.groups()
         if major != b"1":
             raise _Refusal(505, "unsupported protocol version")
         if not (target[:1] == b"/" or target == b"*" or _ABSOLUTE_FORM.match(target)):
             raise _Refusal(400)
-        self.command, self.path = line[: line.index(b" ")].decode("ascii"), target.decode("latin-1")
+        self.command, self.path = method.decode("ascii"), target.decode("latin-1")
         self.request_version = f"HTTP/1.{minor.decode()}"
         http11 = minor != b"0"
 
@@ -378,10 +386,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     def _send_continue(self) -> None:
         self.wfile.write(_CONTINUE)
 
-    def _refuse(self, refused: _Refusal, line: bytes, fields: list[tuple[str, str]]) -> None:
+    def _refuse(self, refused: _Refusal, fields: list[tuple[str, str]]) -> None:
         self.close_connection = True
         if self._refused is not None:
-            method, target = request_line_parts(line.rstrip(b"\r\n"))
+            method, target = request_line_parts(refused.line.rstrip(b"\r\n"))
             self._refused(method, target, refused.code, fields)
         try:
             self.wfile.write(refused.answer)

@@ -111,10 +111,12 @@ class TestEveryAnswerHasAStatusLine:
         exchange(oci_registry.port, b"GET /v2/x?n=1 HTTP/9.9\r\nHost: x\r\n\r\n")
         exchange(oci_registry.port, b"PUT /v2/y HTTP/1.1\r\nHost: x\r\nContent-Length: z\r\nContent-Type: a/b\r\n\r\n")
         exchange(oci_registry.port, b"\x16\x03\x01")
+        exchange(oci_registry.port, b"DELETE /v2/z HTTP/1.10\r\nHost: x\r\n\r\n")
         assert [(r.method, r.path, r.query, r.status, r.handler, dict(r.headers)) for r in oci_registry.requests] == [
             ("GET", "/v2/x", "n=1", 505, "http", {}),
             ("PUT", "/v2/y", "", 400, "http", {"Content-Length": "z", "Content-Type": "a/b"}),
             ("", "", "", 400, "http", {}),
+            ("DELETE", "/v2/z", "", 400, "http", {}),
         ]
         assert str(oci_registry.requests[1]) == "PUT /v2/y → 400 (refused by the HTTP layer)"
 
