@@ -25,13 +25,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
 from .auth import Access, EmptyCatalog
-from .errors import ErrorCode, RegistryError
+from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryError
 from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of, platform_manifest
 from .names import digest_of, is_tag
 from .options import Options
 from .routes import Kind, Route
 from .status import status_line
-from .store import Blob, Manifest, Store, manifest_too_large
+from .store import Blob, Manifest, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 # Per-request facts the api leaves in the WSGI environ for the request log.
 ERROR_KEY = "ociregistry.error"
 IDENTITY_KEY = "ociregistry.identity"
-_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
+_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?([0-9]{1,18})-([0-9]{1,18})(?:/(?:[0-9]+|\*))?")
 
 
 
@@ -66,6 +66,7 @@ Handler = Callable[[Request, Route], Response]
 _WRITES = {Kind.UPLOAD_START, Kind.UPLOAD_SINGLE_POST, Kind.UPLOAD_MOUNT, Kind.UPLOAD_STATUS, Kind.UPLOAD_CHUNK,
            Kind.UPLOAD_COMPLETE, Kind.UPLOAD_CANCEL, Kind.MANIFEST_PUT}
 _DELETES = {Kind.BLOB_DELETE, Kind.MANIFEST_DELETE}
+_UPLOADS = {Kind.UPLOAD_CHUNK, Kind.UPLOAD_COMPLETE}
 
 
 def _json(obj: Any) -> bytes:
@@ -126,6 +127,7 @@ class RegistryApp:
     def _serve(self, request: Request) -> BaseResponse:
         auth = self.options.auth
         response: BaseResponse
+        route: Route | None = None
         try:
             if auth is not None and request.path == auth.token_path:
                 return self._decorate(request, auth.handle_token(request))
@@ -148,7 +150,7 @@ class RegistryApp:
         except EmptyCatalog as e:
             response = e.response()
         except RegistryError as e:
-            response = self._error(request, e)
+            response = self._error(request, e, route)
         except Exception:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
@@ -166,8 +168,15 @@ class RegistryApp:
         return response
 
     def _reworded(self, route: Route, error: RegistryError) -> RegistryError:
-        """An error from the store, as the options word it."""
+        """An error from the store (or a handler), as the options answer it: the store raises what went wrong, and
+        this is where its status and wording are chosen."""
         options = self.options
+        if isinstance(error, ManifestTooLarge):
+            if options.oversize_manifest_invalid:
+                return RegistryError(ErrorCode.MANIFEST_INVALID, "http: request body too large")
+            return error.answered(status=413)  # the spec: 413 Payload Too Large
+        if isinstance(error, ContentRangeRequired):
+            return error.answered(status=400)
         if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:
             if route.kind in (Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.BLOB_DELETE):
                 return RegistryError(ErrorCode.BLOB_UNKNOWN)
@@ -177,7 +186,9 @@ class RegistryApp:
             return RegistryError(error.code, error.message, status=options.manifest_blob_unknown_status)
         return error
 
-    def _error(self, request: Request, error: RegistryError) -> Response:
+    def _error(self, request: Request, error: RegistryError, route: Route | None = None) -> Response:
+        if self.options.spec_error_codes:
+            error = _in_spec(error, route)
         request.environ[ERROR_KEY] = error.code.name
         return self.error_response(error)
 
@@ -214,7 +225,7 @@ class RegistryApp:
             return
         state = request.args.get("_state", "")
         offset = state.partition(".")[0]
-        signed = offset.isdigit() and hmac.compare_digest(
+        signed = offset.isascii() and offset.isdigit() and len(offset) <= 18 and hmac.compare_digest(
             state, self._upload_state(route.repo, route.upload_id, int(offset))
         )
         if not signed:
@@ -430,11 +441,22 @@ class RegistryApp:
             raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
         return chosen
 
-    def handle_manifest_put(self, request: Request, route: Route) -> Response:
+    def _manifest_body(self, request: Request) -> bytes:
+        """A manifest PUT's body, buffered no further than the size limit: an announced length over it is refused
+        unread; a chunked body over it is counted (and discarded) to say its size."""
         cap = self.options.max_manifest_size
-        data = request.stream.read(-1 if cap is None else cap + 1)
-        if cap is not None and len(data) > cap:
-            raise manifest_too_large(_body_size(request, len(data)), self.options)
+        length = _content_length(request)
+        if cap is not None and length is not None and length > cap:
+            raise ManifestTooLarge(cap, length)
+        data = bytearray()
+        for chunk in body_chunks(request):
+            data += chunk
+            if cap is not None and len(data) > cap:
+                raise ManifestTooLarge(cap, _body_size(request, len(data)))
+        return bytes(data)
+
+    def handle_manifest_put(self, request: Request, route: Route) -> Response:
+        data = self._manifest_body(request)
         if route.tag and not is_tag(route.tag):  # a digest-shaped tag (digest_shaped_tags): stored, then refused
             self.store.put_manifest(
                 route.repo, digest_of(data, self.options.digest_algorithms[0]), data, request.headers.get("Content-Type")
@@ -492,6 +514,18 @@ def required_access(route: Route) -> Access:
         return Access(((route.repo, frozenset({"delete"})),))
     return Access(((route.repo, frozenset({"pull"})),))
 
+
+
+def _in_spec(error: RegistryError, route: Route | None) -> RegistryError:
+    """``error`` as the spec lets a 4xx answer say it: with one of its 14 codes, the status kept (a code it does not
+    list becomes ``UNSUPPORTED``; a chunk out of order ``BLOB_UPLOAD_INVALID``; an invalid tag ``MANIFEST_INVALID``)."""
+    if error.code.in_spec or error.status >= 500:
+        return error
+    if error.code is ErrorCode.RANGE_INVALID and route is not None and route.kind in _UPLOADS:
+        return error.answered(ErrorCode.BLOB_UPLOAD_INVALID)
+    if error.code is ErrorCode.TAG_INVALID:
+        return error.answered(ErrorCode.MANIFEST_INVALID)
+    return error.answered(ErrorCode.UNSUPPORTED)
 
 
 def _body_size(request: Request, read: int) -> int:

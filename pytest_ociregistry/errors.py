@@ -47,6 +47,18 @@ class ErrorCode(enum.Enum):
         """The canonical message of this code."""
         return self.value[1]
 
+    @property
+    def in_spec(self) -> bool:
+        """Whether this is one of the 14 codes the OCI Distribution spec lists (code-1 ... code-14)."""
+        return self.name in _SPEC_CODES
+
+
+_SPEC_CODES = frozenset({
+    "BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED",
+    "UNSUPPORTED", "TOOMANYREQUESTS",
+})
+
 
 class RegistryError(Exception):
     """An error that the registry answers as an OCI error body.
@@ -76,6 +88,33 @@ class RegistryError(Exception):
         """The wire form: ``{"errors":[{"code":...,"message":...}]}`` (and ``detail`` if any), compact as the
         reference writes it."""
         return error_body(self.code, self.message, self.detail)
+
+    def answered(self, code: ErrorCode | None = None, *, status: int | None = None) -> RegistryError:
+        """This error answered with another ``code`` or ``status`` (the rest kept)."""
+        return RegistryError(
+            code or self.code, self.message, status=status or self.status, headers=self.headers, detail=self.detail
+        )
+
+
+# Domain errors: what went wrong, in the store's terms. The api chooses how each is answered (status, code, wording)
+# under the options in force; the defaults here are what the reference answers.
+
+
+class ManifestTooLarge(RegistryError):
+    """A manifest over ``limit`` bytes (``size``: its length, when known)."""
+
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        self.limit = limit
+        self.size = size
+        length = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        super().__init__(ErrorCode.SIZE_INVALID, f"manifest too large ({length}, max {limit})")
+
+
+class ContentRangeRequired(RegistryError):
+    """A chunk without ``Content-Range`` sent to an upload that already holds data, where one is required."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.BLOB_UPLOAD_INVALID, "a chunk after the first needs a Content-Range")
 
 
 def error_body(code: ErrorCode, message: str, detail: Any = NO_DETAIL) -> bytes:

@@ -107,13 +107,20 @@ class Options:
     """True: a manifest GET or HEAD whose ``Accept`` list excludes the stored media type answers 404
     ``MANIFEST_UNKNOWN`` (as distribution does for OCI manifests). Several ``Accept`` lines count as one list."""
 
-    max_manifest_size: int | None = None
-    """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID``, the message giving its size
-    (distribution: 4 MiB)."""
+    max_manifest_size: int | None = 4 * 1024 * 1024
+    """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID``, the message giving its size, its
+    body read no further (the spec: a registry SHOULD enforce a limit, of at least 4 MiB; distribution's is 4 MiB).
+    None: no limit."""
 
     oversize_manifest_invalid: bool = False
     """True: a manifest over ``max_manifest_size`` answers 400 ``MANIFEST_INVALID`` "http: request body too large"
     (distribution 2.8) instead of 413 ``SIZE_INVALID``."""
+
+    spec_error_codes: bool = False
+    """True: every 4xx error body uses one of the 14 codes the spec lists (it says MUST), the status kept: the
+    reference's ``UNKNOWN`` (page not found, method not allowed, a bad ``n``, an unsatisfiable Range),
+    ``PAGINATION_NUMBER_INVALID`` and ``RANGE_INVALID`` become ``UNSUPPORTED``, except a chunk out of order,
+    ``BLOB_UPLOAD_INVALID``; ``TAG_INVALID`` becomes ``MANIFEST_INVALID``."""
 
     referrers_method_status: int = 405
     """The status of a non-GET request to the referrers API (the reference: 405; a strict registry: 400)."""
@@ -259,6 +266,7 @@ REFERENCE = Options()
 """The reference registry's behaviour (the default)."""
 
 SPEC = Options(
+    spec_error_codes=True,
     automatic_mount=True,
     validate_manifests=True,
     strict_upload_ids=True,

@@ -150,7 +150,7 @@ def _upload_start(
         if not is_digest(mount):
             raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest in mount")
         if source and not is_repository(source):
-            raise RegistryError(ErrorCode.NAME_INVALID, "invalid repository name in from")
+            return Route(Kind.UPLOAD_START, repo)  # no blob can come from there: the spec's fallback, an upload
         return Route(Kind.UPLOAD_MOUNT, repo, digest=mount, from_repo=source)
     if "digest" in query:
         return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=digest_of_url(query["digest"]))
@@ -201,7 +201,7 @@ def _n(query: Mapping[str, str], *, lenient: bool = False) -> int | None:
     raw = query.get("n")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         if lenient:
             return None
         raise RegistryError(ErrorCode.UNKNOWN, "query parameter n is not a valid integer", status=400)

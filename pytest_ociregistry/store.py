@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import ErrorCode, RegistryError
+from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryError
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
@@ -89,9 +89,7 @@ class _Buffer:
         try:
             for chunk in chunks:
                 if chunk and start is None and mark and not append:
-                    raise RegistryError(
-                        ErrorCode.BLOB_UPLOAD_INVALID, "a chunk after the first needs a Content-Range", status=400
-                    )
+                    raise ContentRangeRequired()
                 self.data += chunk
                 self._sha256.update(chunk)
         except BaseException:
@@ -183,15 +181,6 @@ class Repository:
     def remove_tag(self, tag: str) -> None:
         del self.tags[tag]
         del self.sorted_tags[bisect.bisect_left(self.sorted_tags, tag)]
-
-
-def manifest_too_large(size: int, options: Options) -> RegistryError:
-    """The refusal of a manifest of ``size`` bytes, over ``options.max_manifest_size``."""
-    if options.oversize_manifest_invalid:
-        return RegistryError(ErrorCode.MANIFEST_INVALID, "http: request body too large")
-    return RegistryError(
-        ErrorCode.SIZE_INVALID, f"manifest too large ({size} bytes, max {options.max_manifest_size})", status=413
-    )
 
 
 def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], bool]:
@@ -515,7 +504,7 @@ class Store:
         only tags them."""
         options = self.options
         if options.max_manifest_size is not None and len(data) > options.max_manifest_size:
-            raise manifest_too_large(len(data), options)
+            raise ManifestTooLarge(options.max_manifest_size, len(data))
         tag = reference if is_tag(reference) else None
         digest = digest_of(data, options.digest_algorithms[0] if tag else algorithm_of(reference))
         if tag is None and (digest != reference or algorithm_of(digest) not in options.digest_algorithms):
@@ -552,10 +541,9 @@ class Store:
         """Refuse a manifest for its first refused layer URL, or (``present``) its first missing reference."""
         for i, digest in enumerate(info.blobs):
             if i in info.refused_urls:
-                raise RegistryError(
+                raise RegistryError(  # distribution's 500 (the code's status), copied by distribution_layer_urls
                     ErrorCode.UNKNOWN,
                     f"unknown error: layer {digest}: no layer URL is allowed, and a Docker foreign layer needs one",
-                    status=500,
                 )
             if present and digest not in repo.blobs:
                 raise RegistryError(ErrorCode.MANIFEST_BLOB_UNKNOWN, f"blob {digest} not found")

@@ -470,6 +470,15 @@ def test_tags_list_needs_tag(on: bool) -> None:
     assert json.loads(client.get("/v2/foo/tags/list").data)["tags"] == ["v1"]
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_spec_error_codes(on: bool) -> None:
+    client, _ = make(spec_error_codes=on)
+    wanted = "UNSUPPORTED" if on else "UNKNOWN"
+    assert code(client.get("/v2/nothing/here")) == (404, wanted, "page not found")
+    assert code(client.get("/v2/foo/tags/list?n=x")) == (400, wanted, "query parameter n is not a valid integer")
+    assert code(client.put("/v2/foo/manifests/-bad", data=b"x"))[:2] == (400, "MANIFEST_INVALID" if on else "TAG_INVALID")
+
+
 def test_plain_router_errors() -> None:
     client, _ = make(plain_router_errors=True)
     for url in ("/v2/nothing", "/v2/Upper/tags/list", "/v2/foo/manifests/.bad"):
