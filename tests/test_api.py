@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -319,3 +321,125 @@ def test_served_by_httpx_without_a_socket() -> None:
     assert client.post(f"/v2/foo/blobs/uploads/?digest={digest}", content=b"no socket").status_code == 201
     r = client.get(f"/v2/foo/blobs/{digest}")
     assert (r.status_code, r.content, r.headers["Docker-Content-Digest"]) == (200, b"no socket", digest)
+
+
+# Pinned behaviours: each of these once changed without any test noticing ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "content_range", "body"),
+    [
+        ("bytes=-100", "bytes 0-10/11", b"hello world"),  # a suffix longer than the blob: the whole blob
+        ("bytes=6-100", "bytes 6-10/11", b"world"),  # an end past the blob: up to its end
+        ("bytes=0-10", "bytes 0-10/11", b"hello world"),
+        ("bytes=10-", "bytes 10-10/11", b"d"),
+    ],
+)
+def test_ranges_are_clamped_to_the_blob(client: Client, header: str, content_range: str, body: bytes) -> None:
+    digest = push_blob(client, "foo", b"hello world")
+    r = client.get(f"/v2/foo/blobs/{digest}", headers={"Range": header})
+    assert (r.status_code, r.headers["Content-Range"], r.headers["Content-Length"], r.data) == (
+        206, content_range, str(len(body)), body)
+
+
+def push_referrer(client: Client, subject: str, artifact_type: str, repo: str = "foo", n: int = 0) -> str:
+    config = push_blob(client, repo, b"{}")
+    body = image_manifest(config, [], subject=subject, artifactType=artifact_type, annotations={"n": str(n)})
+    r = client.put(f"/v2/{repo}/manifests/{digest_of(body)}", data=body, headers={"Content-Type": OCI_MANIFEST})
+    assert r.status_code == 201, r.data
+    return digest_of(body)
+
+
+def test_referrers_are_listed_in_digest_order_whatever_the_push_order(client: Client) -> None:
+    subject, _ = push_image(client, "foo", "v1")
+    pushed = [push_referrer(client, subject, "application/x-sig", n=n) for n in range(6)]
+    assert pushed != sorted(pushed)  # so that the push order would show
+    listed = json.loads(client.get(f"/v2/foo/referrers/{subject}").data)["manifests"]
+    assert [d["digest"] for d in listed] == sorted(pushed)
+
+
+def test_referrers_of_another_repository_are_not_listed(client: Client) -> None:
+    subject, _ = push_image(client, "foo", "v1")
+    push_image(client, "bar", "v1")  # the same image: the same subject digest in another repository
+    in_foo = push_referrer(client, subject, "application/x-sig", repo="foo")
+    in_bar = push_referrer(client, subject, "application/x-sig", repo="bar", n=1)
+    for repo, wanted in (("foo", in_foo), ("bar", in_bar)):
+        listed = json.loads(client.get(f"/v2/{repo}/referrers/{subject}").data)["manifests"]
+        assert [d["digest"] for d in listed] == [wanted]
+
+
+@pytest.mark.parametrize(
+    ("query", "options", "filtered"),
+    [("", {}, False), ("?artifactType=application/x-sig", {}, True),
+     ("?artifactType=application/x-sig", {"referrers_filtering": False}, False)],
+)
+def test_oci_filters_applied_only_on_filtered_answers(
+    store: Store, client: Client, query: str, options: dict[str, bool], filtered: bool
+) -> None:
+    subject, _ = push_image(client, "foo", "v1")
+    sig = push_referrer(client, subject, "application/x-sig")
+    sbom = push_referrer(client, subject, "application/x-sbom", n=1)
+    store.options = Options(**options)
+    r = client.get(f"/v2/foo/referrers/{subject}{query}")
+    listed = [d["digest"] for d in json.loads(r.data)["manifests"]]
+    assert r.headers.get("OCI-Filters-Applied") == ("artifactType" if filtered else None)
+    assert listed == ([sig] if filtered else sorted([sig, sbom]))
+
+
+class TestUploadState:
+    """With ``upload_state`` each upload URL carries a token bound to its upload and offset."""
+
+    @pytest.fixture
+    def store(self) -> Store:
+        return Store(Options(upload_state=True))
+
+    def start(self, client: Client, repo: str = "foo") -> str:
+        r = client.post(f"/v2/{repo}/blobs/uploads/")
+        assert r.status_code == 202
+        return str(r.headers["Location"])
+
+    def test_the_current_token_is_taken(self, client: Client) -> None:
+        location = self.start(client)
+        r = client.patch(location, data=b"abc", headers={"Content-Range": "0-2"})
+        assert (r.status_code, r.headers["Range"]) == (202, "0-2")
+        assert client.put(r.headers["Location"] + f"&digest={digest_of(b'abc')}").status_code == 201
+
+    @pytest.mark.parametrize("state", ["", "0.", "0.0123456789abcdef0123456789abcdef", "x.y", "3"])
+    def test_a_token_the_registry_did_not_sign_is_refused(self, client: Client, state: str) -> None:
+        path = self.start(client).partition("?")[0]
+        r = client.patch(f"{path}?_state={state}", data=b"abc", headers={"Content-Range": "0-2"})
+        assert error(r) == (404, "BLOB_UPLOAD_INVALID")
+
+    def test_a_token_is_bound_to_its_upload(self, client: Client) -> None:
+        first, second = self.start(client), self.start(client)
+        state = first.partition("?")[2]
+        r = client.patch(f"{second.partition('?')[0]}?{state}", data=b"abc", headers={"Content-Range": "0-2"})
+        assert error(r) == (404, "BLOB_UPLOAD_INVALID")
+        other_repo = self.start(client, "bar")
+        r = client.get(f"/v2/foo/blobs/uploads/{other_repo.partition('?')[0].rsplit('/', 1)[1]}?"
+                       f"{other_repo.partition('?')[2]}")
+        assert error(r) == (404, "BLOB_UPLOAD_INVALID")
+
+    def test_a_stale_token_is_refused(self, client: Client) -> None:
+        location = self.start(client)
+        assert client.patch(location, data=b"abc", headers={"Content-Range": "0-2"}).status_code == 202
+        r = client.patch(location, data=b"def", headers={"Content-Range": "3-5"})  # the token of offset 0
+        assert error(r) == (404, "BLOB_UPLOAD_INVALID")
+
+
+def test_without_a_socket_a_request_sees_the_options_it_began_with(store: Store) -> None:
+    """Served as WSGI (no server), ``RegistryApp.handle`` binds the options itself: options changed while the body
+    is read (here, by the read) do not reach the request."""
+
+    class Body(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            store.options = Options(max_manifest_size=5, absolute_location=True)
+            return super().read(size)
+
+        def readinto(self, buffer: Any) -> int:
+            store.options = Options(max_manifest_size=5, absolute_location=True)
+            return super().readinto(buffer)
+
+    body = b'{"not":"small"}'
+    r = Client(RegistryApp(store)).put("/v2/foo/manifests/v1", input_stream=Body(body), content_length=len(body))
+    assert (r.status_code, r.headers["Location"]) == (201, f"/v2/foo/manifests/{digest_of(body)}")

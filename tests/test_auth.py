@@ -151,6 +151,30 @@ class TestBearer:
         bad = requests.post(f"{oci_registry.url}/token", data=dict(form, password="x"), timeout=10)
         assert (bad.status_code, error_code(bad)) == (401, "UNAUTHORIZED")
 
+    def post_token(self, registry: OCIRegistry, **form: str) -> requests.Response:
+        return requests.post(f"{registry.url}/token", data={"service": "pytest-ociregistry", **form}, timeout=10)
+
+    def can_push(self, registry: OCIRegistry, token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return requests.post(f"{registry.url}/v2/team/app/blobs/uploads/", headers=headers, timeout=10).status_code
+
+    def test_a_post_grants_the_scope_asked_for_and_no_other(self, oci_registry: OCIRegistry) -> None:
+        password = {"grant_type": "password", "username": "alice", "password": "wonderland"}
+        for scope, status in (("repository:team/app:pull,push", 202), ("repository:team/app:pull", 401),
+                              ("repository:team/other:pull,push", 401), ("", 401)):
+            answer = self.post_token(oci_registry, **password, scope=scope)
+            assert (scope, self.can_push(oci_registry, answer.json()["access_token"])) == (scope, status)
+
+    def test_a_refresh_token_stands_for_its_own_user_only(self, oci_registry: OCIRegistry) -> None:
+        scope = "repository:team/app:pull,push"
+        for refresh_token in ("not-a-refresh-token", "", BEARER.token_for("alice", [scope])):
+            r = self.post_token(oci_registry, grant_type="refresh_token", refresh_token=refresh_token, scope=scope)
+            assert (r.status_code, error_code(r)) == (401, "UNAUTHORIZED")
+        bobs = self.post_token(oci_registry, grant_type="password", username="bob", password="builder")
+        refreshed = self.post_token(oci_registry, grant_type="refresh_token",
+                                    refresh_token=bobs.json()["refresh_token"], scope=scope)
+        assert self.can_push(oci_registry, refreshed.json()["access_token"]) == 403  # bob's, not alice's
+
     def test_offline_token_on_get(self, oci_registry: OCIRegistry) -> None:
         answer = token(oci_registry, "repository:shared:pull", auth=("alice", "wonderland"), offline_token="true")
         assert "refresh_token" in answer

@@ -74,3 +74,15 @@ def test_the_log_keeps_the_last_records() -> None:
     for i in range(5):
         log.append(RequestRecord("GET", f"/v2/{i}", "", 200))
     assert [r.path for r in log] == ["/v2/2", "/v2/3", "/v2/4"] and len(log) == 3 and log[-1].path == "/v2/4"
+
+
+def test_assert_requested_counts_only_answers_with_the_status_asked_for(oci_registry: OCIRegistry) -> None:
+    for _ in range(2):
+        requests.get(f"{oci_registry.url}/v2/", timeout=10)
+    requests.get(f"{oci_registry.url}/v2/foo/tags/list", timeout=10)
+    assert len(oci_registry.assert_requested("GET", re.compile(r"/v2/.*"), 3)) == 3
+    assert len(oci_registry.assert_requested("GET", re.compile(r"/v2/.*"), 2, status=200)) == 2
+    assert len(oci_registry.assert_requested("GET", re.compile(r"/v2/.*"), 1, status=404)) == 1
+    for count in (None, 2):
+        with pytest.raises(AssertionError, match=r"^expected GET /v2/ → 404 .*, found 0; the registry saw"):
+            oci_registry.assert_requested("GET", "/v2/", count, status=404)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
+import threading
+
 import pytest
 
 from pytest_ociregistry import Options, RegistryError, Store
 from pytest_ociregistry.names import digest_of
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 @pytest.fixture
@@ -90,3 +97,82 @@ def test_reset_forgets_everything(store: Store) -> None:
     store.put_blob("r", [b"x"], digest_of(b"x"))
     store.reset()
     assert store.repositories() == ([], False)
+
+
+# The store lock ------------------------------------------------------------------------------------------------
+
+
+def test_manifest_writes_hold_the_store_lock(store: Store) -> None:
+    """Threads push to the same tags of the same fresh repositories and delete them, all at once, while the
+    interpreter switches threads as often as it can: every repository and every tag is listed once, in order, and
+    every tag names a stored manifest. A write outside the lock lists a repository twice or loses a tag."""
+    threads, rounds, pushes = 8, 100, 12
+    errors: list[BaseException] = []
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for r in range(rounds):
+            barrier = threading.Barrier(threads)
+
+            def worker(n: int, r: int = r, barrier: threading.Barrier = barrier) -> None:
+                try:
+                    barrier.wait()
+                    for i in range(pushes):
+                        store.put_manifest(f"r{r}-{i % 3}", f"t{i % 4}", f"{n}/{i}".encode())
+                        if i % 5 == 4:
+                            with contextlib.suppress(RegistryError):  # another thread may have deleted it
+                                store.delete_manifest(f"r{r}-{i % 3}", f"t{i % 4}")
+                except BaseException as e:  # noqa: BLE001 - reported below
+                    errors.append(e)
+
+            running = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+            for thread in running:
+                thread.start()
+            for thread in running:
+                thread.join(30)
+    finally:
+        sys.setswitchinterval(previous)
+    assert not errors, errors[0]
+    names = store.repositories()[0]
+    assert names == sorted(set(names)) == sorted(f"r{r}-{i}" for r in range(rounds) for i in range(3))
+    for name in names:
+        tags = store.tags(name)[0]
+        assert tags == sorted(set(tags)), (name, tags)
+        for tag in tags:
+            store.get_manifest(name, tag)  # a tag names a stored manifest
+
+
+# immutable_tags ------------------------------------------------------------------------------------------------
+
+
+def test_immutable_tags_edge_cases(store: Store) -> None:
+    store.options = Options(immutable_tags=True)
+    first = store.put_manifest("r", "v1", b"one", "text/x")
+    assert store.put_manifest("r", "v1", b"one", "text/x") == first  # the same push again is no overwrite
+    denied = [
+        lambda: store.put_manifest("r", "v1", b"two", "text/x"),  # other content
+        lambda: store.put_manifest("r", digest_of(b"two"), b"two", "text/x", tags=["v1"]),  # by digest, ?tag=v1
+        lambda: store.delete_manifest("r", "v1"),  # a tag
+        lambda: store.delete_manifest("r", first.digest),  # a tagged manifest
+    ]
+    for attempt in denied:
+        with pytest.raises(RegistryError, match="DENIED"):
+            attempt()
+    assert store.get_manifest("r", "v1") == first
+    assert store.put_manifest("r", "v2", b"two", "text/x").digest == digest_of(b"two")  # a new tag
+    untagged = store.put_manifest("r", digest_of(b"three"), b"three", "text/x")
+    store.delete_manifest("r", untagged.digest)  # an untagged manifest may go
+    assert store.tags("r") == (["v1", "v2"], False)
+
+
+def test_immutable_tags_keep_the_blobs_of_tagged_manifests(store: Store) -> None:
+    store.options = Options(immutable_tags=True)
+    used, spare = (store.put_blob("r", [data], digest_of(data)).digest for data in (b"{}", b"spare"))
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": [],
+                       "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": used, "size": 2}})
+    store.put_manifest("r", "v1", body.encode(), OCI_MANIFEST)
+    with pytest.raises(RegistryError, match="DENIED"):
+        store.delete_blob("r", used)
+    store.delete_blob("r", spare)
+    store.options = Options()
+    store.delete_blob("r", used)  # mutable: a blob may go from under a manifest, as in the reference
