@@ -301,7 +301,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             return None
         if len(line) > budget:
             raise _Refusal(431)
-        request_line = _REQUEST_LINE.fullmatch(line.rstrip(b"\r\n"))
+        request_line = _REQUEST_LINE.fullmatch(_chomp(line))
         if request_line is None or not line.endswith(b"\n"):
             raise _Refusal(400, line=line)
         head: list[bytes] = []
@@ -389,7 +389,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     def _refuse(self, refused: _Refusal, fields: list[tuple[str, str]]) -> None:
         self.close_connection = True
         if self._refused is not None:
-            method, target = request_line_parts(refused.line.rstrip(b"\r\n"))
+            method, target = request_line_parts(_chomp(refused.line))
             self._refused(method, target, refused.code, fields)
         try:
             self.wfile.write(refused.answer)
@@ -441,6 +441,8 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             return
         if not self.close_connection and not body.drain():
             self.close_connection = True
+        if self.close_connection and (not body.done or body.error is not None):
+            linger_close(self.connection)  # closing with input unread would reset the connection
 
     def _send(self, environ: dict[str, Any], app_iter: Any, started: list[Any], body: RequestBody) -> None:
         chunks = iter(app_iter)
@@ -506,6 +508,12 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
+
+
+def _chomp(line: bytes) -> bytes:
+    """A line without its CRLF (or bare LF: RFC 9112 section 2.2 lets a recipient accept it); a bare CR stays, and
+    fails the grammar."""
+    return line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line
 
 
 def _chain(first: bytes, rest: Any) -> Any:

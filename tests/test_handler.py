@@ -4,6 +4,8 @@ RFC 9112 frames them, and keep-alive (HTTP/1.0 included)."""
 from __future__ import annotations
 
 import ssl
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -48,6 +50,8 @@ class TestEveryAnswerHasAStatusLine:
             (b"GET /v2/ HTTP/1.1\r\nHost : x\r\n\r\n", BAD_REQUEST),
             (b"GET /v2/ HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", BAD_REQUEST),
             (b"GET /v2/ HTTP/1.1\r\nHost: x", BAD_REQUEST),  # the head ends with the input
+            (b"GET /v2/ HTTP/1.1\r\r\nHost: x\r\n\r\n", BAD_REQUEST),  # a bare CR
+            (b"GET /v2/ HTTP/1.1\r\n Host: x\r\n\r\n", BAD_REQUEST),  # whitespace before the first field
             (b"GET /v2/ HTTP/9.9\r\nHost: x\r\n\r\n", go_status(b"505 HTTP Version Not Supported",
                                                                 b"unsupported protocol version")),
             (b"GET /v2/ HTTP/2.0\r\nHost: x\r\n\r\n", go_status(b"505 HTTP Version Not Supported",
@@ -59,7 +63,7 @@ class TestEveryAnswerHasAStatusLine:
             (b"GET /v2/" + b"a" * ((1 << 20) + 8192) + b" HTTP/1.1\r\nHost: x\r\n\r\n", HEAD_TOO_LARGE),
         ],
         ids=["tls-hello-start", "garbage", "http-0.9", "version-1.10", "two-spaces", "bad-method", "bad-target",
-             "no-colon", "space-before-colon", "nul-in-value", "truncated", "http-9.9", "http-2.0", "no-host",
+             "no-colon", "space-before-colon", "nul-in-value", "truncated", "bare-cr", "space-first-field", "http-9.9", "http-2.0", "no-host",
              "two-hosts", "header-1MiB", "request-line-1MiB"],
     )
     def test_unparsable_requests_get_go_s_answer(
@@ -292,7 +296,7 @@ class TestConnections:
             assert (answer.status, answer.header("Connection")) == (b"HTTP/1.1 200 OK", "close")
             assert wire.closed_by_server()
 
-    def test_pipelined_requests_blank_lines_and_folded_headers(self, oci_registry: OCIRegistry) -> None:
+    def test_pipelined_requests_blank_lines_folded_headers_and_absolute_form(self, oci_registry: OCIRegistry) -> None:
         digest = oci_registry.push_blob("foo", b"hello")
         with Wire(oci_registry.port) as wire:
             wire.send(b"\r\nGET /v2/ HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n"
@@ -303,6 +307,8 @@ class TestConnections:
             head = wire.response(head_request=True)
             assert (head.status, head.header("Content-Length"), head.body) == (b"HTTP/1.1 200 OK", "5", b"")
             assert wire.response().body == b"hello"
+            wire.send(b"GET http://127.0.0.1/v2/foo/blobs/%s HTTP/1.1\r\nHost: x\r\n\r\n" % digest.encode())
+            assert wire.response().body == b"hello"  # the absolute form
 
     def test_an_unread_body_over_the_drain_limit_closes_before_the_answer(self, oci_registry: OCIRegistry) -> None:
         with Wire(oci_registry.port) as wire:  # an upload start reads no body; 100 MiB is not worth reading
@@ -310,6 +316,36 @@ class TestConnections:
                                % (100 << 20)).response()
             assert (answer.status, answer.header("Connection")) == (b"HTTP/1.1 202 Accepted", "close")
             assert wire.closed_by_server()
+
+
+MiB = b"x" * (1 << 20)
+
+
+@pytest.mark.parametrize("repeat", range(2))
+def test_an_answer_given_before_the_body_is_read_survives_the_close(oci_registry: OCIRegistry, repeat: int) -> None:
+    """The server answers (and closes) while the client is still sending a body nobody reads: the client reads the
+    whole answer, not a truncated one and a reset (closing with unread input resets the connection and drops what
+    was still queued to send, so the server stops sending and drops the rest of the input for a moment first)."""
+    blob = bytes(range(256)) * (80 << 10)  # 20 MiB: more than the socket buffers hold
+    digest = oci_registry.push_blob("foo", blob)
+    size = 100 << 20  # over the 64 MiB the server would read to keep the connection
+    with Wire(oci_registry.port) as wire:
+        wire.send(b"GET /v2/foo/blobs/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (digest.encode(), size))
+
+        def stream() -> None:
+            try:
+                for _ in range(size >> 20):
+                    wire.sock.sendall(MiB)
+            except OSError:  # the server closed: the rest is not wanted
+                pass
+
+        sender = threading.Thread(target=stream)
+        sender.start()
+        time.sleep(0.2)  # the client reads late
+        answer = wire.response()
+        sender.join()
+    assert (answer.status, answer.header("Connection")) == (b"HTTP/1.1 200 OK", "close")
+    assert answer.body == blob
 
 
 def test_chunked_upload_through_http_client_matches_digest(oci_registry: OCIRegistry) -> None:
