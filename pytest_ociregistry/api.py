@@ -462,7 +462,7 @@ class RegistryApp:
                 route.repo, digest_of(data, self.options.digest_algorithms[0]), data, request.headers.get("Content-Type")
             )
             raise routes.unstorable_tag(route.tag)
-        tags = request.args.getlist("tag") if route.digest else []
+        tags = request.args.getlist("tag") if route.digest and self.options.tag_query else []
         manifest = self.store.put_manifest(
             route.repo, route.reference, data, request.headers.get("Content-Type"), tags
         )

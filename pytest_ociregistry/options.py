@@ -140,6 +140,10 @@ class Options:
     its type answers its linux/amd64 manifest (its own type and digest; 404 ``MANIFEST_UNKNOWN`` if it lists none,
     400 ``MANIFEST_INVALID`` if that is a schema 2 manifest ``Accept`` does not name)."""
 
+    tag_query: bool = True
+    """False: a manifest PUT by digest ignores ``?tag=`` (nothing is tagged, no ``OCI-Tag`` answers), as
+    distribution 2.8 does."""
+
     distribution_layer_urls: bool = False
     """True: layer ``urls`` are checked as distribution 2.8 checks them with no allow list configured: a manifest
     whose OCI layer (``tar``, ``tar+gzip``, their non-distributable kinds) names ``urls``, or whose Docker foreign
@@ -291,6 +295,7 @@ DISTRIBUTION = Options(
     distribution_accept=True,
     max_manifest_size=4 * 1024 * 1024,
     oversize_manifest_invalid=True,
+    tag_query=False,
     distribution_layer_urls=True,
     digest_algorithms=("sha256",),
     digest_shaped_tags=True,

@@ -1,7 +1,7 @@
 """Differential test, content distribution 2.8 refuses or rewrites: digests of other algorithms than sha256, layer
 URLs, digest-shaped references that are no digests, Range errors, Docker manifest lists asked for without their type,
-and manifests over 4 MiB. Each sequence runs against a real ``docker-registry`` and the ``distribution`` preset and
-the answers must be equal (``differential_support.py`` says what is compared).
+manifests over 4 MiB, and ``?tag=`` on a PUT by digest. Each sequence runs against a real ``docker-registry`` and the
+``distribution`` preset and the answers must be equal (``differential_support.py`` says what is compared).
 """
 
 from __future__ import annotations
@@ -259,6 +259,18 @@ def docker_list_with_oci_child(c: Side) -> None:
     c.send("GET", f"/v2/{c.repo}/manifests/multi", body=True)
 
 
+# Tags named in the query of a PUT by digest -----------------------------------------------------------------------
+
+
+def tag_query_ignored(c: Side) -> None:
+    push_blob(c, CONFIG)
+    body = image(OCI_MANIFEST, [])
+    c.send("PUT", f"/v2/{c.repo}/manifests/{digest(body)}?tag=a&tag=b", headers={"Content-Type": OCI_MANIFEST},
+           data=body)
+    c.send("GET", f"/v2/{c.repo}/manifests/a", headers={"Accept": OCI_MANIFEST})
+    c.send("GET", f"/v2/{c.repo}/tags/list", body=True)
+
+
 # Manifest size --------------------------------------------------------------------------------------------------
 
 
@@ -287,6 +299,7 @@ SEQUENCES: dict[str, Sequence] = {
     "blob-range-errors": blob_range_errors,
     "docker-list-by-tag": docker_list_by_tag,
     "docker-list-with-oci-child": docker_list_with_oci_child,
+    "tag-query-ignored": tag_query_ignored,
     "manifest-over-4-mib": manifest_over_4_mib,
 }
 

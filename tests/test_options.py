@@ -325,6 +325,14 @@ def _docker_list(entries: list[tuple[str, str]]) -> bytes:
         for d, a in entries]}).encode()
 
 
+def test_tag_query() -> None:
+    for tag_query in (True, False):
+        client, _ = make(tag_query=tag_query)
+        r = client.put(f"/v2/foo/manifests/{digest_of(b'{}')}?tag=a&tag=b", data=b"{}")
+        assert (r.status_code, r.headers.getlist("OCI-Tag")) == (201, ["a", "b"] if tag_query else [])
+        assert client.get("/v2/foo/manifests/a").status_code == (200 if tag_query else 404)
+
+
 def test_distribution_layer_urls() -> None:
     nondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
     missing = digest_of(b"not here")
