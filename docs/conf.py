@@ -29,7 +29,7 @@ myst_heading_anchors = 3  # [text](page.md#a-heading) links are checked like any
 # build cannot link to without the internet (no intersphinx), are let through.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(ssl|re|pathlib|http|collections|typing|threading|argparse|datetime|werkzeug|pytest|_pytest)\..*"),
+    (r"py:.*", r"(os|ssl|re|pathlib|http|collections|typing|threading|argparse|datetime|werkzeug|pytest|_pytest)\..*"),
     (r"py:.*", r"(Path|SSLContext|Request|Response|Pattern|HTTPMessage|Any|Callable|Iterator|Mapping|Sequence)"),
     (r"py:class", r"(bytes|str|int|float|bool|None|dict|list|tuple|frozenset|object|type)"),
     # Pieces of generic annotations (``tuple[str, ...]``) that the signature renderer splits; private helpers.
