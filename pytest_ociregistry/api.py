@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.datastructures import Headers, Range
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import ClientDisconnected
-from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -29,6 +28,7 @@ from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryE
 from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of, platform_manifest
 from .names import digest_of, is_tag
 from .options import Options
+from .ranges import InvalidRange, UnsatisfiableRange, byte_ranges, multipart_byteranges
 from .routes import Kind, Route
 from .status import status_line
 from .store import Blob, Manifest, Store
@@ -43,6 +43,7 @@ API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 # Per-request facts the api leaves in the WSGI environ for the request log.
 ERROR_KEY = "ociregistry.error"
 IDENTITY_KEY = "ociregistry.identity"
+_REFERENCE_RANGE = re.compile(r"bytes=([0-9]{1,18})-([0-9]{0,18})")  # one range, as the reference reads it
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?([0-9]{1,18})-([0-9]{1,18})(?:/(?:[0-9]+|\*))?")
 
 
@@ -329,36 +330,54 @@ class RegistryApp:
         blob = self.store.get_blob(route.repo, route.digest)
         size = blob.size
         headers = {"Docker-Content-Digest": blob.digest, "Accept-Ranges": "bytes", "Content-Type": blob.media_type}
-        start, end, status = 0, size, 200
-        if "Range" in request.headers:
-            try:
-                start, end = self._blob_range(parse_range_header(request.headers["Range"]), size)
-            except RegistryError as e:
-                if e.status != 416 or not self.options.distribution_range_errors:
-                    raise
-                return _go_range_error(blob, overlap=e.code is ErrorCode.RANGE_INVALID)
-            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-            status = 206
-        headers["Content-Length"] = str(end - start)
         zero_copy = bool(request.environ.get(BUFFERS_OK_KEY))
-        return Response(_slices(blob.data, start, end, zero_copy), status, headers=headers, direct_passthrough=True)
 
-    def _blob_range(self, parsed: Range | None, size: int) -> tuple[int, int]:
-        unsatisfiable = {"Content-Range": f"bytes */{size}"}
-        if parsed is None or parsed.units != "bytes":
-            raise RegistryError(ErrorCode.UNKNOWN, "invalid range", status=416, headers=unsatisfiable)
-        if len(parsed.ranges) != 1:
-            raise RegistryError(ErrorCode.UNKNOWN, "only a single range is supported", status=416, headers=unsatisfiable)
-        start, stop = parsed.ranges[0]
-        if start < 0:  # a suffix range: the last -start bytes
-            start = max(size + start, 0)
-        end = size if stop is None else min(stop, size)
-        if start > size and not self.options.range_not_satisfiable:
-            # The reference answers 500 here, and its table pins that.
-            raise RegistryError(ErrorCode.UNKNOWN, f"invalid range [{start}, {end}]; have [0, {size}]")
-        if start >= size:
-            raise RegistryError(ErrorCode.RANGE_INVALID, "range not satisfiable", status=416, headers=unsatisfiable)
-        return start, end
+        def slices(start: int, end: int) -> Iterator[bytes]:
+            return _slices(blob.data, start, end, zero_copy)
+
+        try:
+            ranges = self._blob_ranges(request, blob)
+        except RegistryError as e:
+            if e.status != 416 or not self.options.distribution_range_errors:
+                raise
+            return _go_range_error(blob, overlap=e.code is ErrorCode.RANGE_INVALID)
+        if len(ranges) > 1:
+            content_type, length, body = multipart_byteranges(slices, ranges, blob.media_type, size)
+            headers.update({"Content-Type": content_type, "Content-Length": str(length)})
+            return Response(body, 206, headers=headers, direct_passthrough=True)
+        start, end, status = 0, size, 200
+        if ranges:
+            (start, end), status = ranges[0], 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["Content-Length"] = str(end - start)
+        return Response(slices(start, end), status, headers=headers, direct_passthrough=True)
+
+    def _blob_ranges(self, request: Request, blob: Blob) -> list[tuple[int, int]]:
+        """The ranges of ``blob`` a GET asks for (none: the whole blob). A ``Range`` that does not parse, or whose
+        ``If-Range`` does not match the blob, is ignored (RFC 9110: MUST ignore an unknown unit, MAY ignore an
+        invalid range); one that overlaps nothing answers 416. Under ``distribution_range_errors``, read as Go does:
+        one that does not parse answers 416 too."""
+        header = request.headers.get("Range")
+        if header is None or not _if_range_matches(request, blob):
+            return []
+        options = self.options
+        size = blob.size
+        go = options.distribution_range_errors
+        try:
+            return byte_ranges(header, size, go=go)
+        except InvalidRange:
+            if go:
+                raise RegistryError(ErrorCode.UNKNOWN, "invalid range", status=416) from None
+            return []
+        except UnsatisfiableRange:
+            pinned = _REFERENCE_RANGE.fullmatch(header)
+            if not options.range_not_satisfiable and pinned and int(pinned[1]) > size:
+                # The reference answers 500 to a single range starting past the end, and its table pins that.
+                start, end = int(pinned[1]), size if not pinned[2] else min(int(pinned[2]) + 1, size)
+                raise RegistryError(ErrorCode.UNKNOWN, f"invalid range [{start}, {end}]; have [0, {size}]") from None
+            raise RegistryError(
+                ErrorCode.RANGE_INVALID, "range not satisfiable", status=416, headers={"Content-Range": f"bytes */{size}"}
+            ) from None
 
     def handle_blob_delete(self, request: Request, route: Route) -> Response:
         self._check_delete()
@@ -553,6 +572,13 @@ def _go_range_error(blob: Blob, *, overlap: bool) -> Response:
     if len(body) < blob.size:
         headers["Connection"] = "close"
     return Response([body], 416, headers=headers)
+
+
+def _if_range_matches(request: Request, blob: Blob) -> bool:
+    """Whether a Range may be served: without ``If-Range``, or with the blob's entity tag (``"<digest>"``, compared
+    strongly). A date or another tag cannot match (the registry sends no Last-Modified): the whole blob is sent."""
+    condition = request.headers.get("If-Range")
+    return condition is None or condition.strip() == f'"{blob.digest}"'
 
 
 def _accepts(request: Request, media_type: str) -> bool:

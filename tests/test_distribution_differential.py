@@ -183,6 +183,16 @@ def blob_range_unsatisfiable(c: Side) -> None:
     c.send("GET", f"/v2/{c.repo}/blobs/{d}", headers={"Range": "bytes=20-"})
 
 
+def blob_range_several(c: Side) -> None:
+    """Several ranges (multipart/byteranges, the same length: Go's boundary is 60 hex digits), some past the end,
+    more than the blob, and If-Range."""
+    d = push_blob(c, BLOB)
+    for value in ("bytes=0-1,3-4", "bytes=0-1, 5-", "bytes=0-1,50-60", "bytes=0-9,0-9,0-9"):
+        c.send("GET", f"/v2/{c.repo}/blobs/{d}", headers={"Range": value})
+    c.send("GET", f"/v2/{c.repo}/blobs/{d}", headers={"Range": "bytes=0-1", "If-Range": f'"{d}"'})
+    c.send("GET", f"/v2/{c.repo}/blobs/{d}", headers={"Range": "bytes=0-1", "If-Range": '"sha256:0"'})
+
+
 def delete_blob(c: Side) -> None:
     d = push_blob(c, BLOB)
     c.send("DELETE", f"/v2/{c.repo}/blobs/{d}")
@@ -548,6 +558,7 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
     "blob-missing-unknown-repo": blob_missing_unknown_repo,
     "blob-range": blob_range,
     "blob-range-unsatisfiable": blob_range_unsatisfiable,
+    "blob-range-several": blob_range_several,
     "delete-blob": delete_blob,
     "cross-repo-mount": cross_repo_mount,
     "cross-repo-mount-missing": cross_repo_mount_missing,
