@@ -30,6 +30,7 @@ from .names import digest_of, is_tag
 from .options import Options
 from .ranges import InvalidRange, UnsatisfiableRange, byte_ranges, multipart_byteranges
 from .routes import Kind, Route
+from .spill import BlobData
 from .status import status_line
 from .store import Blob, Manifest, Store
 
@@ -607,7 +608,7 @@ def _distribution_accepts(accepted: set[str], route: Route, media_type: str) -> 
         raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
 
 
-def _slices(data: bytes | bytearray, start: int, end: int, zero_copy: bool = False) -> Iterator[bytes]:
+def _slices(data: BlobData, start: int, end: int, zero_copy: bool = False) -> Iterator[bytes]:
     """``data[start:end]`` in bounded chunks, so a large blob is never copied whole. A server that takes buffers
     (``BUFFERS_OK_KEY`` in the environ) gets views of the stored bytes, copied by nothing but the socket; WSGI
     asks for bytes elsewhere."""

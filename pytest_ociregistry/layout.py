@@ -21,6 +21,7 @@ from typing import Any, Protocol, cast
 from .errors import RegistryError
 from .manifest import DOCKER_MANIFEST, NON_DISTRIBUTABLE_PREFIXES, Descriptor
 from .names import ALGORITHMS, digest_of, is_digest, is_repository, is_tag, new_hash
+from .spill import BlobData
 from .store import Store
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -514,7 +515,7 @@ def load(store: Store, path: str | os.PathLike[str], repo: str | None = None) ->
 # Writing ------------------------------------------------------------------------------------------------------------
 
 
-def _collect(store: Store, repo: str, digest: str, found: dict[str, tuple[Data, str]], where: str) -> None:
+def _collect(store: Store, repo: str, digest: str, found: dict[str, tuple[BlobData, str]], where: str) -> None:
     """A stored manifest and everything it needs, by digest: ``(bytes, media type)`` (blobs carry no media type)."""
     manifest = store.get_manifest(repo, digest)
     found[digest] = (manifest.data, manifest.media_type)
@@ -554,7 +555,7 @@ def export(
         raise LayoutError(f"{reference!r} names no repository: export takes repo:tag or repo@digest")
     try:
         top = store.get_manifest(repo, digest or tag or "latest")
-        found: dict[str, tuple[Data, str]] = {}
+        found: dict[str, tuple[BlobData, str]] = {}
         _collect(store, repo, top.digest, found, reference)
         entries = [(top, {REF_NAME: tag, IMAGE_NAME: f"{repo}:{tag}"} if tag else {IMAGE_NAME: f"{repo}@{top.digest}"})]
         pending = [top.digest] if referrers else []
@@ -589,7 +590,7 @@ def _index_json(entries: list[dict[str, Any]]) -> bytes:
 _OCI_LAYOUT = json.dumps({"imageLayoutVersion": LAYOUT_VERSION}, separators=(",", ":")).encode()
 
 
-def _write_directory(root: Path, blobs: dict[str, Data], entries: list[dict[str, Any]]) -> None:
+def _write_directory(root: Path, blobs: dict[str, BlobData], entries: list[dict[str, Any]]) -> None:
     existing: list[Any] = []
     if (root / "index.json").exists():  # add to it; an entry of the same name is replaced, as skopeo does
         names = {_entry_name(e) for e in entries}
@@ -623,7 +624,7 @@ def read_index(root: Path) -> list[Any]:
     return entries
 
 
-def _write_file(target: Path, data: Data) -> None:
+def _write_file(target: Path, data: BlobData) -> None:
     """Write ``data`` to a temporary name and rename it: a reader never sees half a file."""
     temporary = target.with_name(f".{target.name}.partial")
     with open(temporary, "wb") as f:
@@ -634,7 +635,7 @@ def _write_file(target: Path, data: Data) -> None:
 class _View(io.RawIOBase):
     """Reads a buffer without copying it (``tarfile`` copies from a file object)."""
 
-    def __init__(self, data: Data) -> None:
+    def __init__(self, data: BlobData) -> None:
         self._view = memoryview(data)
         self._at = 0
 
@@ -648,7 +649,7 @@ class _View(io.RawIOBase):
         return n
 
 
-def _tar_members(blobs: dict[str, Data], entries: list[dict[str, Any]]) -> Iterator[tuple[str, Data | None]]:
+def _tar_members(blobs: dict[str, BlobData], entries: list[dict[str, Any]]) -> Iterator[tuple[str, BlobData | None]]:
     """The archive's members in a fixed order (directories as None), as skopeo writes them."""
     yield "oci-layout", _OCI_LAYOUT
     yield "index.json", _index_json(entries)
@@ -659,7 +660,7 @@ def _tar_members(blobs: dict[str, Data], entries: list[dict[str, Any]]) -> Itera
         yield _blob_path(digest), blobs[digest]
 
 
-def _write_archive(path: Path, blobs: dict[str, Data], entries: list[dict[str, Any]]) -> None:
+def _write_archive(path: Path, blobs: dict[str, BlobData], entries: list[dict[str, Any]]) -> None:
     gzip = path.name.endswith((".gz", ".tgz"))
     temporary = path.with_name(f".{path.name}.partial")
     with tarfile.open(temporary, "w:gz" if gzip else "w", format=tarfile.PAX_FORMAT) as tar:

@@ -205,6 +205,11 @@ class Options:
     """Seconds a kept-alive connection may wait for its next request (or a TLS client for its handshake) before the
     server closes it, as Go's ``IdleTimeout`` does. No client that means to reuse a connection waits that long."""
 
+    blob_spill_size: int | None = None
+    """Blob bytes past this many go to an unlinked temporary file (in ``$TMPDIR``) instead of memory, so memory
+    stays flat through a push of many GiB. Clients see no difference: content is verified and immutable either
+    way, and the disk space is freed when the blob is (a reset, the end of the process)."""
+
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
     None: no auth. As text (ini, command line): ``basic:USER:PASSWORD`` or ``bearer:USER:PASSWORD``."""

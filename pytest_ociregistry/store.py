@@ -20,6 +20,7 @@ from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryE
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
+from .spill import BlobData, SpillFile
 
 Chunk = bytes | bytearray | memoryview
 """A piece of a request body, as the api hands it over (valid until the next is asked for)."""
@@ -30,7 +31,7 @@ class Blob:
     """A stored blob. ``data`` is never changed once stored."""
 
     digest: str
-    data: bytes | bytearray
+    data: BlobData
     media_type: str = OCTET_STREAM
 
     @property
@@ -65,50 +66,76 @@ class Manifest:
 
 
 class _Buffer:
-    """Bytes received so far, hashed (sha256) as they arrive."""
+    """Bytes received so far, hashed (sha256) as they arrive; in memory, or past ``spill`` bytes in a file."""
 
     def __init__(self) -> None:
         self.data = bytearray()
+        self._file: SpillFile | None = None
         self._sha256 = new_hash("sha256")
 
+    @property
+    def size(self) -> int:
+        return self._file.size if self._file is not None else len(self.data)
+
     def write(
-        self, chunks: Iterable[Chunk], start: int | None = None, length: int | None = None, *, append: bool = True
+        self,
+        chunks: Iterable[Chunk],
+        start: int | None = None,
+        length: int | None = None,
+        *,
+        append: bool = True,
+        spill: int | None = None,
     ) -> None:
         """Append ``chunks`` at ``start`` (the current end when None); all or nothing.
 
         ``length`` is the number of bytes the client announced: receiving another count rolls back and raises.
-        Without ``append``, data without a ``start`` is refused once the buffer holds some.
+        Without ``append``, data without a ``start`` is refused once the buffer holds some. Past ``spill`` bytes
+        the buffer moves to a file (the ``blob_spill_size`` option).
         """
-        if start is not None and start != len(self.data):
+        if start is not None and start != self.size:
             raise RegistryError(
                 ErrorCode.RANGE_INVALID,
-                f"cannot copy blob data: invalid offset {start} in resumed upload (actual offset {len(self.data)}): "
+                f"cannot copy blob data: invalid offset {start} in resumed upload (actual offset {self.size}): "
                 "range invalid: invalid content range",
             )
-        mark = len(self.data)
+        mark = self.size
         try:
             for chunk in chunks:
                 if chunk and start is None and mark and not append:
                     raise ContentRangeRequired()
-                self.data += chunk
+                if self._file is None and spill is not None and len(self.data) + len(chunk) > spill:
+                    self._file, self.data = SpillFile(self.data), bytearray()
+                if self._file is not None:
+                    self._file.append(chunk)
+                else:
+                    self.data += chunk
                 self._sha256.update(chunk)
         except BaseException:
             self.truncate(mark)
             raise
-        if length is not None and len(self.data) - mark != length:
-            received = len(self.data) - mark
+        if length is not None and self.size - mark != length:
+            received = self.size - mark
             self.truncate(mark)
             raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
+
+    def contents(self) -> BlobData:
+        """The bytes received, for a blob to keep (a read-only map of the file, once spilled)."""
+        return self._file.contents() if self._file is not None else self.data
 
     def digest(self, algorithm: str) -> str:
         if algorithm == "sha256":
             return f"sha256:{self._sha256.hexdigest()}"
-        return digest_of(bytes(self.data), algorithm)
+        hasher = new_hash(algorithm)
+        hasher.update(self.contents())
+        return f"{algorithm}:{hasher.hexdigest()}"
 
     def truncate(self, size: int) -> None:
-        del self.data[size:]
+        if self._file is not None:
+            self._file.truncate(size)
+        else:
+            del self.data[size:]
         self._sha256 = new_hash("sha256")
-        self._sha256.update(self.data)
+        self._sha256.update(self.contents())
 
 
 class Upload:
@@ -130,7 +157,7 @@ class Upload:
 
     @property
     def size(self) -> int:
-        return len(self.buffer.data)
+        return self.buffer.size
 
 
 class Repository:
@@ -358,7 +385,7 @@ class Store:
     def put_blob(self, name: str, chunks: Iterable[Chunk], digest: str, length: int | None = None) -> Blob:
         """Store the content of ``chunks`` under ``digest`` (a monolithic upload), if it matches."""
         buffer = _Buffer()
-        buffer.write(chunks, length=length)
+        buffer.write(chunks, length=length, spill=self.options.blob_spill_size)
         return self._commit(name, buffer, digest)
 
     def add_blob(self, name: str, digest: str, data: bytes | bytearray) -> Blob:
@@ -378,7 +405,7 @@ class Store:
         with self._lock:
             self._fence(ErrorCode.NAME_UNKNOWN if upload_id is None else ErrorCode.BLOB_UPLOAD_UNKNOWN)
             repo = self._make_repo(name)
-            blob = repo.link_blob(Blob(stored, buffer.data))
+            blob = repo.link_blob(Blob(stored, buffer.contents()))
             repo.link_blob(blob, digest)  # the pushed digest, when another algorithm's, is an alias
             if upload_id is not None:
                 repo.uploads.pop(upload_id, None)
@@ -444,7 +471,9 @@ class Store:
         upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
         with upload.lock:
             upload.check_open()
-            upload.buffer.write(chunks, start, length, append=not self.options.require_content_range)
+            upload.buffer.write(
+                chunks, start, length, append=not self.options.require_content_range, spill=self.options.blob_spill_size
+            )
             self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)  # the upload written to is gone with the reset
             return upload.size
 
@@ -466,7 +495,7 @@ class Store:
             upload.check_open()
             mark = upload.size
             if length != 0 or start is not None:  # a final chunk needs no Content-Range, even when strict
-                upload.buffer.write(chunks, start, length)
+                upload.buffer.write(chunks, start, length, spill=self.options.blob_spill_size)
             try:
                 blob = self._commit(name, upload.buffer, digest, upload_id)
             except RegistryError:

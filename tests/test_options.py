@@ -532,6 +532,22 @@ def test_auth() -> None:  # the flows are in test_auth.py
     assert client.get("/v2/", auth=("u", "p")).status_code == 200
 
 
+def test_blob_spill_size() -> None:
+    # Past 1 KiB the bytes go to a file; a client sees nothing different: the same answers, the same bytes.
+    data = bytes(range(256)) * 40
+    digest = digest_of(data)
+    for spill in (None, 1024):
+        client, store = make(blob_spill_size=spill)
+        location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+        for at in range(0, len(data), 3000):
+            assert client.patch(location, data=data[at : at + 3000]).headers["Range"] == f"0-{min(at + 3000, len(data)) - 1}"
+        assert code(client.put(f"{location}?digest={digest_of(b'other')}"))[:2] == (400, "DIGEST_INVALID")
+        assert client.put(f"{location}?digest={digest}").status_code == 201
+        assert client.get(f"/v2/foo/blobs/{digest}").data == data
+        assert client.get(f"/v2/foo/blobs/{digest}", headers={"Range": "bytes=1000-1100"}).data == data[1000:1101]
+        assert type(store.get_blob("foo", digest).data).__name__ == ("bytearray" if spill is None else "mmap")
+
+
 def test_every_option_is_tested_here() -> None:
     import dataclasses
 

@@ -1,0 +1,89 @@
+"""Big blobs on disk (``spill.py``, the ``blob_spill_size`` option): memory stays flat through a large chunked push,
+the bytes stay verified and immutable, rollbacks work as in memory, and a reset frees the disk space."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_ociregistry import OCIRegistry, Options, RegistryError, Store
+from pytest_ociregistry.names import digest_of
+
+MiB = 1 << 20
+
+
+def rss() -> int:
+    """This process's resident memory now, in bytes."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
+
+
+def spilled_files() -> int:
+    """Open files of this process that are unlinked temporary files (what a spilled blob lives in)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += target.endswith("(deleted)")
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory use from /proc (Linux)")
+@pytest.mark.parametrize("spill", [MiB, None], ids=["spilled", "in-memory"])
+def test_memory_stays_flat_through_a_big_chunked_push(spill: int | None) -> None:
+    store = Store(Options(blob_spill_size=spill))
+    chunk = os.urandom(MiB)
+    total = 96 * MiB
+    upload = store.start_upload("big")
+    hasher = hashlib.sha256()
+    before = peak = rss()
+    for i in range(total // MiB):
+        piece = chunk[i:] + chunk[:i]  # different bytes each time, nothing compressible
+        hasher.update(piece)
+        store.write_upload("big", upload.id, [piece])
+        peak = max(peak, rss())
+    blob = store.commit_upload("big", upload.id, f"sha256:{hasher.hexdigest()}")
+    peak = max(peak, rss())
+    assert blob.size == total
+    if spill is None:
+        assert peak - before >= total * 0.9  # the measure sees a blob held in memory...
+    else:
+        assert peak - before < 16 * MiB, f"grew {(peak - before) / MiB:.0f} MiB"  # ...and none held on disk
+    assert hashlib.sha256(blob.data).hexdigest() == hasher.hexdigest()
+
+
+def test_rollbacks_and_other_algorithms_on_disk() -> None:
+    store = Store(Options(blob_spill_size=10))
+    upload = store.start_upload("r")
+    store.write_upload("r", upload.id, [b"0123456789", b"abcdef"])  # past 10 bytes: on disk
+    with pytest.raises(RegistryError, match="SIZE_INVALID"):
+        store.write_upload("r", upload.id, [b"ghij"], length=5)  # rolled back
+    with pytest.raises(RegistryError, match="DIGEST_INVALID"):
+        store.commit_upload("r", upload.id, digest_of(b"wrong"), [b"xyz"])  # the final chunk is rolled back
+    assert store.upload_sizes("r") == {upload.id: 16}
+    data = b"0123456789abcdefghi"
+    blob = store.commit_upload("r", upload.id, digest_of(data, "sha512"), [b"ghi"])
+    assert bytes(blob.data) == data and blob.size == 19
+    assert bytes(store.put_blob("r", [b"x" * 11], digest_of(b"x" * 11)).data) == b"x" * 11
+    assert store.put_blob("r", [b""], digest_of(b"")).data == b""
+
+
+def test_a_reset_frees_the_disk() -> None:
+    gc.collect()
+    before = spilled_files()
+    registry = OCIRegistry(Options(blob_spill_size=100))
+    registry.push_blob("r", b"a" * 1000)
+    registry.open_upload("r", b"b" * 1000)
+    registry.push_image("r", "1", [os.urandom(5000)])
+    pulled = registry.blob("r", digest_of(b"a" * 1000))
+    assert pulled == b"a" * 1000 and spilled_files() > before
+    registry.reset()
+    gc.collect()
+    assert spilled_files() == before
