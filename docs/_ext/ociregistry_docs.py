@@ -209,7 +209,7 @@ class CommandHelp(SphinxDirective):
         from pytest_ociregistry.__main__ import build_parser
 
         saved = os.environ.get("COLUMNS")
-        os.environ["COLUMNS"] = "100"
+        os.environ["COLUMNS"] = "88"
         try:
             text = build_parser().format_help()
         finally:
@@ -219,6 +219,7 @@ class CommandHelp(SphinxDirective):
                 os.environ["COLUMNS"] = saved
         block = nodes.literal_block(text, text)
         block["language"] = "text"
+        block["classes"].append("oci-help")
         return [block]
 
 

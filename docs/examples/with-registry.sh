@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Run a command with a registry: start `python -m pytest_ociregistry` on a free port, export its URL as
-# REGISTRY_URL (and REGISTRY_HOST, for image references), run the command, stop the registry.
+# Run a command with a registry: start `python -m pytest_ociregistry` on a free port,
+# export its URL as REGISTRY_URL (and REGISTRY_HOST, for image references), run the
+# command, stop the registry.
 #   usage: with-registry.sh COMMAND [ARGS...]      e.g. with-registry.sh go test ./...
 set -euo pipefail
 
 out=$(mktemp)
 "${PYTHON:-python3}" -m pytest_ociregistry --preset "${PRESET:-reference}" >"$out" &
 registry=$!
-trap 'kill "$registry" 2>/dev/null || true; wait "$registry" 2>/dev/null || true; rm -f "$out"' EXIT
+stop() {
+  kill "$registry" 2>/dev/null || true
+  wait "$registry" 2>/dev/null || true
+  rm -f "$out"
+}
+trap stop EXIT
 
 # The first line the registry prints is its URL.
 for _ in $(seq 100); do
