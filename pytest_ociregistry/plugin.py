@@ -198,6 +198,8 @@ def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
     if url is not None:
         if options:
             pytest.skip(f"options {sorted(options)} need the in-process registry, not one given by --oci-registry-url")
+        if load_specs(pytestconfig):
+            pytest.skip("oci_registry_load (a session baseline) needs the in-process registry, not --oci-registry-url")
         kind = pytestconfig.getoption("--oci-registry-kind") or pytestconfig.getini("oci_registry_kind") or None
         return ExternalRegistry(url, kind=kind)  # type: ignore[return-value]  # the same API, over HTTP
     tls = options.pop("tls", _tls_default(pytestconfig))

@@ -143,6 +143,14 @@ def test_a_bad_baseline_fails_every_test_with_its_reason(pytester: pytest.Pytest
     result.stdout.fnmatch_lines([f"*oci_registry_load: {tmp_path / 'nope'}: no such file or directory*"])
 
 
+def test_a_baseline_needs_the_in_process_registry(pytester: pytest.Pytester, saved_layout: Path) -> None:
+    pytester.makepyfile("def test_x(oci_registry):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly", "-rs", f"--oci-registry-load={saved_layout}=x",
+                                "--oci-registry-url=http://127.0.0.1:9")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*oci_registry_load (a session baseline) needs the in-process registry*"])
+
+
 def test_a_session_fixtures_pushes_as_the_baseline(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
