@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from .api import ERROR_KEY, IDENTITY_KEY, RegistryApp
 from .faults import Faults
-from .handler import KeepAliveRequestHandler, RefusedHook, linger_close, request_line_parts
+from .handler import LINGER, KeepAliveRequestHandler, RefusedHook, linger_close, request_line_parts
 from .requestlog import KEPT_HEADERS, RequestLog, RequestRecord
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,13 @@ class ConnectionServer(ThreadedWSGIServer):
             start += data
         if start not in _PLAIN_HTTP_STARTS:
             return
-        line = start
-        while b"\n" not in line and len(line) < 8192 and (data := raw.recv(4096)):
-            line += data
+        line = start  # the rest of its request line, for the request log, if it comes at once
+        raw.settimeout(LINGER)
+        try:
+            while b"\n" not in line and len(line) < 8192 and (data := raw.recv(4096)):
+                line += data
+        except TimeoutError:
+            pass
         if self.refused is not None:
             self.refused(*request_line_parts(line.split(b"\r\n", 1)[0].split(b"\n", 1)[0]), 400, [])
         raw.sendall(_PLAIN_HTTP_ANSWER)

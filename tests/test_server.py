@@ -225,6 +225,14 @@ class TestTLS:
         with Wire(oci_registry.port, oci_registry.ssl_context) as wire:  # HTTPS is served as ever
             assert wire.send(GET).response().status == b"HTTP/1.1 200 OK"
 
+    def test_plain_http_is_answered_without_waiting_for_its_line_to_end(self, oci_registry: OCIRegistry) -> None:
+        with Wire(oci_registry.port, timeout=5) as wire:
+            started = time.monotonic()
+            wire.send(b"POST /v2/foo/blobs/uploads/")  # and nothing more for now
+            assert wire.rest().startswith(b"HTTP/1.0 400 Bad Request\r\n")
+            assert time.monotonic() - started < 3
+        assert [(r.method, r.path, r.status) for r in oci_registry.requests] == [("POST", "/v2/foo/blobs/uploads/", 400)]
+
     def test_what_is_neither_tls_nor_plain_http_is_closed_unanswered(self, oci_registry: OCIRegistry) -> None:
         assert exchange(oci_registry.port, b"\x00\x01garbage\r\n\r\n") == b""
         assert exchange(oci_registry.port, b"PATCH /v2/ HTTP/1.1\r\n\r\n") == b""  # Go's list: GET, HEAD, POST, PUT, OPTIONS
