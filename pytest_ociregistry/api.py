@@ -44,6 +44,7 @@ API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 # Per-request facts the api leaves in the WSGI environ for the request log.
 ERROR_KEY = "ociregistry.error"
 IDENTITY_KEY = "ociregistry.identity"
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")  # RFC 9110 section 12.4.2
 _REFERENCE_RANGE = re.compile(r"bytes=([0-9]{1,18})-([0-9]{0,18})")  # one range, as the reference reads it
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?([0-9]{1,18})-([0-9]{1,18})(?:/(?:[0-9]+|\*))?")
 
@@ -583,13 +584,40 @@ def _if_range_matches(request: Request, blob: Blob) -> bool:
 
 
 def _accepts(request: Request, media_type: str) -> bool:
-    """Whether the request's Accept list (all its header lines) admits ``media_type``; no Accept admits all."""
-    values = request.headers.getlist("Accept")
-    if not values:
+    """Whether the request's Accept list (all its header lines) admits ``media_type``, as RFC 9110 section 12.5.1
+    has it: the most specific media range that matches it (``type/subtype``, then ``type/*``, then ``*/*``; compared
+    case-insensitively) gives its weight, and ``q=0`` means "not acceptable". No Accept, or none that parses, admits
+    all."""
+    ranges = _accept_ranges(request)
+    if not ranges:
         return True
     wanted = media_type_of(media_type)
-    accepted = {media_type_of(part) for value in values for part in value.split(",")}
-    return bool(accepted & {wanted, "*/*", wanted.partition("/")[0] + "/*"})
+    specificity = {wanted: 3, wanted.partition("/")[0] + "/*": 2, "*/*": 1}
+    matching = [(specificity[media_range], q) for media_range, q in ranges if media_range in specificity]
+    if not matching:
+        return False
+    most_specific = max(s for s, _ in matching)
+    return max(q for s, q in matching if s == most_specific) > 0
+
+
+def _accept_ranges(request: Request) -> list[tuple[str, float]]:
+    """The media ranges of every ``Accept`` line, each with its weight (``q``, 1 when absent or malformed)."""
+    ranges = []
+    for value in request.headers.getlist("Accept"):
+        for part in value.split(","):
+            media_range, *params = part.split(";")
+            bare = media_range.strip().lower()
+            if not bare or media_type_of(bare) != bare:
+                continue  # not a media range
+            q = 1.0
+            for param in params:
+                name, _, weight = param.partition("=")
+                if name.strip().lower() == "q":
+                    match = _QVALUE.fullmatch(weight.strip())
+                    q = float(match[0]) if match else 1.0
+                    break
+            ranges.append((bare, q))
+    return ranges
 
 
 def _accept_list(request: Request) -> set[str]:

@@ -105,7 +105,8 @@ class Options:
 
     accept_check: bool = False
     """True: a manifest GET or HEAD whose ``Accept`` list excludes the stored media type answers 404
-    ``MANIFEST_UNKNOWN`` (as distribution does for OCI manifests). Several ``Accept`` lines count as one list."""
+    ``MANIFEST_UNKNOWN`` (as distribution does for OCI manifests). Several ``Accept`` lines count as one list; media
+    types are compared case-insensitively, wildcards count, and ``q=0`` excludes."""
 
     max_manifest_size: int | None = 4 * 1024 * 1024
     """A manifest larger than this many bytes is refused with 413 ``SIZE_INVALID``, the message giving its size, its

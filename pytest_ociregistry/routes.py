@@ -135,7 +135,7 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
             raise RegistryError(
                 ErrorCode.UNKNOWN, "method not allowed", status=options.referrers_method_status, headers={"Allow": "GET"}
             )
-        artifact_type = query.get("artifactType")
+        artifact_type = query.get("artifactType") or None  # an empty one is no filter
         return Route(Kind.REFERRERS, _repository(name), digest=digest, artifact_type=artifact_type)
     raise page_not_found()
 

@@ -123,6 +123,8 @@ class _Buffer:
         return self._file.contents() if self._file is not None else self.data
 
     def digest(self, algorithm: str) -> str:
+        """The digest of the bytes received: sha256 kept as they arrived; another algorithm hashes the buffer where
+        it lies (no copy: a sha512 upload needs no more memory than a sha256 one)."""
         if algorithm == "sha256":
             return f"sha256:{self._sha256.hexdigest()}"
         hasher = new_hash(algorithm)
@@ -615,13 +617,15 @@ class Store:
                     repo.remove_tag(t)
 
     def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
-        """The manifests of a repository whose subject is ``digest``, sorted by digest, optionally filtered."""
+        """The manifests of a repository whose subject is ``digest``, sorted by digest, optionally filtered by
+        ``artifact_type`` (a media type: compared case-insensitively)."""
         with self._lock:
             found = [m for m in self._repo(name).manifests.values() if m.info.subject == digest]
+        wanted = artifact_type.strip().lower() if artifact_type is not None else None
         return [
             m.descriptor()
             for m in sorted(found, key=lambda m: m.digest)
-            if artifact_type is None or m.info.artifact_type == artifact_type
+            if wanted is None or (m.info.artifact_type or "").lower() == wanted
         ]
 
     @staticmethod
