@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry import OCIRegistry, Options
 from pytest_ociregistry import content as builders
 from pytest_ociregistry.cases import assert_case
 from pytest_ociregistry.tables import REFERENCE
@@ -514,6 +514,27 @@ def layout(ctx: Context) -> None:
         )
 
 
+def spill(ctx: Context) -> None:
+    """Push (POST + PUT) and pull of a ``memory_size`` blob with ``blob_spill_size`` (1 MiB: the bytes on disk)
+    against the same in memory, both in-process."""
+    cfg = ctx.config
+    size = cfg.memory_size
+    blob, label = payload(size, seed=5), size_label(size)
+    for name, options in (("memory", Options()), ("spilled", Options(blob_spill_size=MiB))):
+        registry = OCIRegistry(options)
+        registry.start()
+        try:
+            with Connection(registry.url) as conn:
+                pushed = throughput(cfg, size, lambda: push_post_put(conn, "bench/spill", blob))
+                pulled = throughput(cfg, size, lambda: pull(conn, "bench/spill", blob))
+        finally:
+            registry.stop()
+        for op, stat in (("push", pushed), ("pull", pulled)):
+            bench = f"spill.{op}.{label}.{name}"
+            base = None if name == "memory" else (f"spill.{op}.{label}.memory", OURS)
+            ctx.add(bench, OURS, stat, "MB/s", higher=True, baseline=base, note="ratio: to the blob in memory")
+
+
 GROUPS: dict[str, Callable[[Context], None]] = {
     "fixture": fixture,
     "listing": listing,
@@ -524,4 +545,5 @@ GROUPS: dict[str, Callable[[Context], None]] = {
     "parallel": parallel,
     "memory": memory,
     "layout": layout,
+    "spill": spill,
 }
