@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
 from .auth import Access, EmptyCatalog
-from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryError
+from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, PreconditionFailed, RegistryError
 from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of, platform_manifest
 from .names import digest_of, is_tag
 from .options import Options
@@ -180,6 +180,8 @@ class RegistryApp:
             return error.answered(status=413)  # the spec: 413 Payload Too Large
         if isinstance(error, ContentRangeRequired):
             return error.answered(status=400)
+        if isinstance(error, PreconditionFailed):
+            return error.answered(status=412)  # RFC 9110 section 15.5.13
         if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:
             if route.kind in (Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.BLOB_DELETE):
                 return RegistryError(ErrorCode.BLOB_UNKNOWN)
@@ -317,21 +319,21 @@ class RegistryApp:
 
     def handle_blob_head(self, request: Request, route: Route) -> Response:
         blob = self.store.get_blob(route.repo, route.digest)
-        return Response(
-            [],
-            200,
-            headers={
-                "Content-Length": str(blob.size),
-                "Content-Type": blob.media_type,
-                "Docker-Content-Digest": blob.digest,
-                "Accept-Ranges": "bytes",
-            },
-        )
+        headers = {"Docker-Content-Digest": blob.digest, "ETag": _etag(blob.digest)}
+        if _not_modified(request, blob.digest):
+            return Response([], 304, headers=headers)
+        headers.update({"Content-Length": str(blob.size), "Content-Type": blob.media_type, "Accept-Ranges": "bytes"})
+        return Response([], 200, headers=headers)
 
     def handle_blob_get(self, request: Request, route: Route) -> Response:
         blob = self.store.get_blob(route.repo, route.digest)
         size = blob.size
-        headers = {"Docker-Content-Digest": blob.digest, "Accept-Ranges": "bytes", "Content-Type": blob.media_type}
+        if _not_modified(request, blob.digest):
+            return Response([], 304, headers={"Docker-Content-Digest": blob.digest, "ETag": _etag(blob.digest)})
+        headers = {
+            "Docker-Content-Digest": blob.digest, "ETag": _etag(blob.digest), "Accept-Ranges": "bytes",
+            "Content-Type": blob.media_type,
+        }
         zero_copy = bool(request.environ.get(BUFFERS_OK_KEY))
 
         def slices(start: int, end: int) -> Iterator[bytes]:
@@ -444,6 +446,10 @@ class RegistryApp:
         headers = {"Content-Type": manifest.media_type, "Content-Length": str(manifest.size)}
         if not with_body or route.digest or self.options.tag_get_digest:
             headers["Docker-Content-Digest"] = manifest.digest
+        headers["ETag"] = _etag(manifest.digest)
+        if _not_modified(request, manifest.digest):
+            del headers["Content-Type"], headers["Content-Length"]
+            return Response([], 304, headers=headers)
         return Response(manifest.data if with_body else [], 200, headers=headers)
 
     def _distribution_negotiate(self, request: Request, route: Route, manifest: Manifest) -> Manifest:
@@ -485,7 +491,8 @@ class RegistryApp:
             raise routes.unstorable_tag(route.tag)
         tags = request.args.getlist("tag") if route.digest and self.options.tag_query else []
         manifest = self.store.put_manifest(
-            route.repo, route.reference, data, request.headers.get("Content-Type"), tags
+            route.repo, route.reference, data, request.headers.get("Content-Type"), tags,
+            precondition=_write_precondition(request),
         )
         response = Response(b"", 201)
         for tag in tags:
@@ -574,6 +581,47 @@ def _go_range_error(blob: Blob, *, overlap: bool) -> Response:
     if len(body) < blob.size:
         headers["Connection"] = "close"
     return Response([body], 416, headers=headers)
+
+
+def _etag(digest: str) -> str:
+    """The entity tag of a blob or manifest: its quoted digest (as distribution sends it)."""
+    return f'"{digest}"'
+
+
+def _entity_tags(value: str) -> list[str]:
+    """The entity tags of an ``If-Match`` or ``If-None-Match`` list (``*`` included), weak ones as ``W/"..."``."""
+    return [tag.strip() for tag in value.split(",") if tag.strip()]
+
+
+def _not_modified(request: Request, digest: str) -> bool:
+    """Whether a GET or HEAD is answered 304 (RFC 9110 section 13.1.2): its ``If-None-Match`` is ``*`` or lists the
+    content's entity tag (weak comparison)."""
+    condition = request.headers.get("If-None-Match")
+    if condition is None:
+        return False
+    tags = _entity_tags(condition)
+    return "*" in tags or any(tag.removeprefix("W/") == _etag(digest) for tag in tags)
+
+
+def _write_precondition(request: Request) -> Callable[[str | None], None] | None:
+    """The ``If-Match`` / ``If-None-Match`` check of a manifest PUT (RFC 9110 section 13.1), given what the URL
+    names now: ``If-Match`` needs it to exist and (unless ``*``) to be a listed entity tag, strongly compared;
+    ``If-None-Match`` needs it not to match (``*``: not to exist). None without either header."""
+    if_match, if_none_match = request.headers.get("If-Match"), request.headers.get("If-None-Match")
+    if if_match is None and if_none_match is None:
+        return None
+
+    def check(current: str | None) -> None:
+        if if_match is not None:
+            tags = _entity_tags(if_match)
+            if current is None or ("*" not in tags and _etag(current) not in tags):
+                raise PreconditionFailed("If-Match")
+        if if_none_match is not None and current is not None:
+            tags = _entity_tags(if_none_match)
+            if "*" in tags or any(tag.removeprefix("W/") == _etag(current) for tag in tags):
+                raise PreconditionFailed("If-None-Match")
+
+    return check
 
 
 def _if_range_matches(request: Request, blob: Blob) -> bool:

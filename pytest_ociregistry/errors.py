@@ -110,6 +110,13 @@ class ManifestTooLarge(RegistryError):
         super().__init__(ErrorCode.SIZE_INVALID, f"manifest too large ({length}, max {limit})")
 
 
+class PreconditionFailed(RegistryError):
+    """A request whose ``If-Match`` or ``If-None-Match`` condition is false (RFC 9110 section 13): nothing done."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(ErrorCode.DENIED, f"requested access to the resource is denied: {header} does not hold")
+
+
 class ContentRangeRequired(RegistryError):
     """A chunk without ``Content-Range`` sent to an upload that already holds data, where one is required."""
 

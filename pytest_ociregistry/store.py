@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -526,10 +526,19 @@ class Store:
     # Manifests ----------------------------------------------------------------------------------------------------
 
     def put_manifest(
-        self, name: str, reference: str, data: bytes, content_type: str | None = None, tags: Sequence[str] = ()
+        self,
+        name: str,
+        reference: str,
+        data: bytes,
+        content_type: str | None = None,
+        tags: Sequence[str] = (),
+        *,
+        precondition: Callable[[str | None], None] | None = None,
     ) -> Manifest:
         """Store a manifest under its digest, and under ``reference`` when that is a tag, and under ``tags`` (the
-        spec's ``?tag=`` on a PUT by digest). ``content_type`` is the push's (None: it had none).
+        spec's ``?tag=`` on a PUT by digest). ``content_type`` is the push's (None: it had none). ``precondition``
+        is called, under the lock and before any change, with the digest ``reference`` names now (None: nothing);
+        what it raises refuses the push (a conditional request's compare-and-set).
 
         Bytes already stored in the repository keep the manifest they are (type, subject, referrers): the push
         only tags them."""
@@ -553,6 +562,8 @@ class Store:
         with self._lock:
             self._fence()
             repo = self._repos.get(name) or Repository()
+            if precondition is not None:
+                precondition(repo.tags.get(tag) if tag else (digest if digest in repo.manifests else None))
             manifest = repo.manifests.get(digest) or Manifest(digest, bytes(data), info.media_type, info)
             self._check_references(repo, manifest.info, options.check_references)
             for t in all_tags if options.immutable_tags else ():

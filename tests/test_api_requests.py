@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from raw_http import exchange
 
@@ -57,3 +59,57 @@ def test_accept_check_honours_q_zero(oci_registry: OCIRegistry, accept: str, sta
     assert answer.status == status, answer
     if status == 404:
         assert answer.error() == (404, "MANIFEST_UNKNOWN", f"manifest of type {OCI_MANIFEST} is not in the Accept list")
+
+
+# Conditional requests (RFC 9110 section 13): the entity tag of a blob or manifest is its quoted digest.
+
+
+def test_a_get_or_head_whose_if_none_match_holds_is_304(oci_registry: OCIRegistry) -> None:
+    image = oci_registry.push_image("foo", "v1")
+    layer = oci_registry.push_blob("foo", b"layer")
+    for target, digest in (("/v2/foo/manifests/v1", image.digest), (f"/v2/foo/blobs/{layer}", layer)):
+        for method in ("GET", "HEAD"):
+            for condition in (f'"{digest}"', f'W/"{digest}"', f'"sha256:0", "{digest}"', "*"):
+                answer = exchange(oci_registry, method, target, {"If-None-Match": condition})
+                assert (answer.status, answer.body) == (304, b""), (method, target, condition)
+                assert answer.header("ETag") == f'"{digest}"' and answer.header("Content-Length") is None
+            answer = exchange(oci_registry, method, target, {"If-None-Match": '"sha256:0"'})
+            assert (answer.status, answer.header("ETag")) == (200, f'"{digest}"')
+
+
+def put(registry: OCIRegistry, tag: str, body: bytes, **conditions: str) -> int:
+    headers = {"Content-Type": "application/vnd.example+json", **{k.replace("_", "-"): v for k, v in conditions.items()}}
+    return exchange(registry, "PUT", f"/v2/foo/manifests/{tag}", headers, body).status
+
+
+def test_a_manifest_put_whose_condition_fails_is_412_and_changes_nothing(oci_registry: OCIRegistry) -> None:
+    first, second = b'{"n":1}', b'{"n":2}'
+    assert put(oci_registry, "v1", first, If_Match="*") == 412  # nothing there yet
+    assert put(oci_registry, "v1", first, If_None_Match="*") == 201  # create only
+    assert put(oci_registry, "v1", second, If_None_Match="*") == 412
+    assert put(oci_registry, "v1", second, If_Match='"sha256:0"') == 412
+    assert oci_registry.manifest("foo", "v1").data == first
+    answer = exchange(oci_registry, "PUT", "/v2/foo/manifests/v1",
+                      {"Content-Type": "application/json", "If-Match": '"sha256:0"'}, second)
+    assert answer.error() == (412, "DENIED", "requested access to the resource is denied: If-Match does not hold")
+    current = oci_registry.manifest("foo", "v1").digest
+    assert put(oci_registry, "v1", second, If_Match=f'W/"{current}"') == 412  # If-Match compares strongly
+    assert put(oci_registry, "v1", second, If_Match=f'"{current}"') == 201
+    assert oci_registry.manifest("foo", "v1").data == second
+
+
+def test_a_conditional_put_is_a_compare_and_set(oci_registry: OCIRegistry) -> None:
+    """Eight clients update the tag from the same version at once: exactly one wins (the referrers tag schema's
+    lost-update protection the spec mentions)."""
+    assert put(oci_registry, "list", b'{"n":0}') == 201
+    current = oci_registry.manifest("foo", "list").digest
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda i=i: statuses.append(put(oci_registry, "list", b'{"n":%d}' % i, If_Match=f'"{current}"')))
+        for i in range(1, 9)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [201] + [412] * 7
