@@ -212,9 +212,17 @@ def invalid_digest_format_manifest(c: Side) -> None:
 def blob_range_errors(c: Side) -> None:
     big = bytes(range(256)) * 8  # 2048 bytes, as the conformance suite's
     push_blob(c, big)
-    for value in ("bytes=500-0", "bytes=5000-10000", "bytes=2048-", "bytes=500-1499"):
+    for value in ("bytes=500-0", "bytes=5000-10000", "bytes=2048-", "bytes=500-1499", "items=0-1", "bytes=abc",
+                  "bytes=0-1,5000-", "bytes=5000-,6000-", "bytes=--1"):
         c.send("GET", f"/v2/{c.repo}/blobs/{digest(big)}", headers={"Range": value})
     c.send("GET", f"/v2/{c.repo}/blobs/{digest(big)}")  # the connection was dropped; a new one serves
+
+
+def blob_range_empty_suffix(c: Side) -> None:
+    """``bytes=-0``, the last zero bytes: Go serves an empty 206 whose ``Content-Range`` ends before it starts."""
+    big = bytes(range(256)) * 8
+    push_blob(c, big)
+    c.send("GET", f"/v2/{c.repo}/blobs/{digest(big)}", headers={"Range": "bytes=-0"})
 
 
 # Docker manifest lists asked for by tag without their type --------------------------------------------------------
@@ -297,14 +305,22 @@ SEQUENCES: dict[str, Sequence] = {
     "layer-urls-after-missing-config": layer_urls_after_missing_config,
     "invalid-digest-format-manifest": invalid_digest_format_manifest,
     "blob-range-errors": blob_range_errors,
+    "blob-range-empty-suffix": blob_range_empty_suffix,
     "docker-list-by-tag": docker_list_by_tag,
     "docker-list-with-oci-child": docker_list_with_oci_child,
     "tag-query-ignored": tag_query_ignored,
     "manifest-over-4-mib": manifest_over_4_mib,
 }
 
-# Where the fake knowingly differs, and exactly how (see Difference): nothing here.
-DIFFERENCES: dict[str, Difference] = {}
+# Where the fake knowingly differs, and exactly how (see Difference).
+DIFFERENCES: dict[str, Difference] = {
+    "blob-range-empty-suffix": Difference(
+        "Range bytes=-0: distribution (Go) answers an empty 206 with Content-Range bytes 2048-2047/2048; the fake 416, "
+        "as RFC 9110 has it (a zero suffix is unsatisfiable)",
+        {2: {"status": (206, 416), "Content-Range": ("bytes 2048-2047/2048", "bytes */2048"),
+             "Content-Length": ("0", None), "Content-Type": ("application/octet-stream", None)}},
+    ),
+}
 
 
 @pytest.mark.parametrize(("sequence", "difference"), params(SEQUENCES, DIFFERENCES))
