@@ -176,3 +176,17 @@ def test_immutable_tags_keep_the_blobs_of_tagged_manifests(store: Store) -> None
     store.delete_blob("r", spare)
     store.options = Options()
     store.delete_blob("r", used)  # mutable: a blob may go from under a manifest, as in the reference
+
+
+def test_a_chunk_that_waited_for_an_ended_upload_is_refused(store: Store) -> None:
+    """A request holding an upload when it is cancelled or committed (it looked it up, then waited for its lock)
+    writes nothing into it: the upload says it is gone."""
+    for end in ("cancel", "commit"):
+        upload = store.start_upload("r")
+        store.write_upload("r", upload.id, [b"abc"])
+        if end == "cancel":
+            store.cancel_upload("r", upload.id)
+        else:
+            store.commit_upload("r", upload.id, digest_of(b"abc"))
+        with pytest.raises(RegistryError, match="BLOB_UPLOAD_UNKNOWN"):
+            upload.check_open()
