@@ -443,3 +443,17 @@ def test_without_a_socket_a_request_sees_the_options_it_began_with(store: Store)
     body = b'{"not":"small"}'
     r = Client(RegistryApp(store)).put("/v2/foo/manifests/v1", input_stream=Body(body), content_length=len(body))
     assert (r.status_code, r.headers["Location"]) == (201, f"/v2/foo/manifests/{digest_of(body)}")
+
+
+def test_accept_check_takes_a_wildcard_of_the_type(store: Store, client: Client) -> None:
+    store.options = Options(accept_check=True)
+    store.put_manifest("foo", "v1", b"{}", OCI_MANIFEST)
+    for accept, status in (("application/*", 200), ("text/*", 404), ("*/*", 200)):
+        assert (accept, client.get("/v2/foo/manifests/v1", headers={"Accept": accept}).status_code) == (accept, status)
+
+
+def test_a_content_range_that_ends_before_it_starts_is_refused(client: Client) -> None:
+    location = client.post("/v2/foo/blobs/uploads/").headers["Location"]
+    assert client.patch(location, data=b"abc", headers={"Content-Range": "0-2"}).status_code == 202
+    r = client.patch(location, data=b"", headers={"Content-Range": "3-2"})
+    assert error(r) == (416, "RANGE_INVALID")

@@ -151,7 +151,7 @@ def test_immutable_tags_edge_cases(store: Store) -> None:
     assert store.put_manifest("r", "v1", b"one", "text/x") == first  # the same push again is no overwrite
     denied = [
         lambda: store.put_manifest("r", "v1", b"two", "text/x"),  # other content
-        lambda: store.put_manifest("r", digest_of(b"two"), b"two", "text/x", tags=["v1"]),  # by digest, ?tag=v1
+        lambda: store.put_manifest("r", digest_of(b"two"), b"two", "text/x", tags=["v3", "v1"]),  # ?tag=v3&tag=v1
         lambda: store.delete_manifest("r", "v1"),  # a tag
         lambda: store.delete_manifest("r", first.digest),  # a tagged manifest
     ]
