@@ -1,4 +1,4 @@
-"""Run the mutants: ``python -m mutation [--module NAME ...] [-k TEXT] [--list] [--timeout SECONDS]``.
+"""Run the mutants: ``python -m mutation [--module NAME ...] [-k TEXT ...] [--list] [--timeout SECONDS]``.
 
 Exit status 0 when every mutant is killed or listed as equivalent (and every equivalent one survives), 1 otherwise:
 a mutant the tests do not kill, one whose source no longer matches (the code moved on: update the list), or a
@@ -89,12 +89,12 @@ def _first_failure(output: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", help="only this module's mutants (repeatable)")
-    parser.add_argument("-k", dest="text", help="only mutants whose name contains TEXT")
+    parser.add_argument("-k", dest="texts", action="append", help="only mutants whose name contains TEXT (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's tests (default 300)")
     args = parser.parse_args(argv)
     mutants = [m for m in MUTANTS if (not args.module or m.module in args.module) and
-               (not args.text or args.text in m.name)]
+               (not args.texts or any(text in m.name for text in args.texts))]
     if args.list:
         for m in mutants:
             print(f"{m.module:10} {m.name}{'  (equivalent: ' + m.equivalent + ')' if m.equivalent else ''}")

@@ -143,7 +143,9 @@ MUTANTS: list[Mutant] = [
     _m("api", "name-unknown-not-reworded", "if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:",
        "if False:"),
     _m("api", "single-post-option-ignored", "        if not self.options.single_post_upload:\n", "        if False:\n"),
-    _m("api", "chunked-manifest-uncapped", "            if cap is not None and len(data) > cap:\n", "            if False:\n"),
+    _m("api", "chunked-manifest-uncapped", "            if cap is not None and len(data) > cap:\n", "            if False:\n",
+       equivalent="the store refuses the same manifest with the same 413 and message; the api's cap only bounds "
+       "the memory a chunked body takes while it is read (the rest is read and counted either way)"),
     _m("api", "location-always-relative",
        'return request.host_url.rstrip("/") + path if self.options.absolute_location else path', "return path"),
 

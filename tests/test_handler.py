@@ -292,6 +292,15 @@ class TestConnections:
             answer11 = wire.send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n").response()
             assert (answer11.header("Transfer-Encoding"), answer11.body) == ("chunked", b"ab")
 
+    def test_an_unframed_answer_to_head_has_no_body(self, oci_registry: OCIRegistry) -> None:
+        """A HEAD answer without Content-Length is not chunked: not even the last chunk follows its head, so the
+        next answer on the connection starts right after it."""
+        oci_registry.expect_request("/stream").respond_with_handler(lambda request: Response(iter([b"a", b"b"])))
+        with Wire(oci_registry.port) as wire:
+            wire.send(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"Transfer-Encoding" not in wire.head()
+            assert wire.response().status == b"HTTP/1.1 200 OK"
+
     def test_connection_close_is_honoured(self, oci_registry: OCIRegistry) -> None:
         with Wire(oci_registry.port) as wire:
             answer = wire.send(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").response()
