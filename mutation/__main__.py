@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         copy = Path(scratch) / "project"
         shutil.copytree(ROOT, copy, ignore=SKIP)
         imported = subprocess.run([sys.executable, "-c", "import pytest_ociregistry; print(pytest_ociregistry.__file__)"],
-                                  env={**os.environ, "PYTHONPATH": str(copy)}, capture_output=True, text=True,
+                                  cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)}, capture_output=True, text=True,
                                   check=True).stdout.strip()
         if not imported.startswith(str(copy)):
             print(f"the scratch copy does not shadow the installed package (it imports {imported})")
