@@ -574,6 +574,7 @@ def _go_range_error(blob: Blob, *, overlap: bool) -> Response:
     headers = {
         "Content-Type": "text/plain; charset=utf-8",
         "Docker-Content-Digest": blob.digest,
+        "ETag": _etag(blob.digest),
         "Content-Length": str(blob.size),
     }
     if overlap:
