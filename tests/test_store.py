@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from pytest_ociregistry import Options, RegistryError, Store
+from pytest_ociregistry.errors import ErrorCode
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -190,3 +191,32 @@ def test_a_chunk_that_waited_for_an_ended_upload_is_refused(store: Store) -> Non
             store.commit_upload("r", upload.id, digest_of(b"abc"))
         with pytest.raises(RegistryError, match="BLOB_UPLOAD_UNKNOWN"):
             upload.check_open()
+
+
+def test_a_put_precondition_is_checked_with_the_write() -> None:
+    """Eight writers, each expecting the tag's current digest: one wins, whatever the time their bodies take to read."""
+    store = Store()
+    current = store.put_manifest("foo", "list", b'{"n":0}').digest
+    bodies = [json.dumps({"n": i, "pad": [{"k": "v"}] * 100_000}).encode() for i in range(1, 9)]
+    start = threading.Barrier(len(bodies))
+    outcomes: list[str] = []
+
+    def expect_current(digest: str | None) -> None:
+        if digest != current:
+            raise RegistryError(ErrorCode.DENIED, "stale")
+
+    def writer(body: bytes) -> None:
+        start.wait()
+        try:
+            store.put_manifest("foo", "list", body, "application/vnd.oci.image.index.v1+json",
+                               precondition=expect_current)
+            outcomes.append("won")
+        except RegistryError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=writer, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["refused"] * 7 + ["won"]
