@@ -4,16 +4,23 @@ TLS registry hands its clients."""
 
 from __future__ import annotations
 
+import functools
+import gzip
+import io
 import json
 import os
 import random
 import shutil
 import subprocess
+import tarfile
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+from matrix import USER, Cell
 
 from pytest_ociregistry import Descriptor, OCIRegistry, RegistryError, content
 from pytest_ociregistry.content import Content
@@ -23,12 +30,50 @@ REF_NAME = "org.opencontainers.image.ref.name"
 TLS = pytest.mark.oci_registry(tls=True)
 
 
-class Skopeo:
-    """Runs ``skopeo --insecure-policy <args>`` with HOME and XDG dirs of its own (so no stored credentials leak in)."""
+def missing(what: str) -> NoReturn:
+    """A real component the test needs is missing: skip with the reason, or fail under ``CI=true`` (where
+    ``.ci/run`` installs everything, so a missing piece is a broken run, not a reason to skip)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (CI=true: every client must run)", pytrace=False)
+    pytest.skip(what)
 
-    def __init__(self, executable: str, home: Path) -> None:
+
+def require(executable: str, package: str) -> str:
+    """The path of ``executable`` (``/usr/bin/docker`` etc. as given, else looked up on PATH), or :func:`missing`."""
+    found = executable if os.path.isabs(executable) and os.access(executable, os.X_OK) else shutil.which(executable)
+    if found is None:
+        missing(f"{executable} is not installed (Debian package {package}; .ci/run installs it)")
+    return found
+
+
+# containers/image (skopeo, podman, buildah) keeps a blob-info cache that, for root, is always
+# /var/lib/containers/cache: shared with everything else on the machine, and it makes these clients skip or swap
+# blobs a registry never saw. Each run gets a private mount namespace with a private, empty cache bound over it.
+_PRIVATE_CACHE = 'mkdir -p /var/lib/containers/cache && mount --bind "$0" /var/lib/containers/cache && exec "$@"'
+
+
+def private_cache(cache: Path) -> list[str]:
+    """The command prefix that runs a containers/image client with ``cache`` as its blob-info cache: an ``unshare
+    -m`` wrapper for root (whose cache path is fixed); nothing otherwise (it then follows ``XDG_DATA_HOME``)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return []
+    return [require("unshare", "util-linux"), "-m", "sh", "-c", _PRIVATE_CACHE, str(cache)]
+
+
+class Tool:
+    """Runs one command-line client with a HOME, XDG directories, auth file and containers/image blob-info cache of
+    its own (so no stored credentials or cached blobs leak in or out), plus ``env``."""
+
+    name = "tool"
+    prefix: tuple[str, ...] = ()  # arguments before every call
+    debug: tuple[str, ...] = ()  # arguments that make a failing call say why
+    containers_image = True  # it is a containers/image client: give it a private blob-info cache
+
+    def __init__(self, executable: str, home: Path, env: dict[str, str] | None = None) -> None:
         self.executable = executable
-        (home / "run").mkdir(parents=True)
+        self.home = home
+        (home / "run").mkdir(parents=True, exist_ok=True)
         self.env = {
             **os.environ,
             "HOME": str(home),
@@ -37,33 +82,141 @@ class Skopeo:
             "XDG_CACHE_HOME": str(home / ".cache"),
             "XDG_RUNTIME_DIR": str(home / "run"),
             "REGISTRY_AUTH_FILE": str(home / "auth.json"),
+            **(env or {}),
         }
+        self.wrapper = private_cache(home / "blob-info-cache") if self.containers_image else []
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [self.executable, "--insecure-policy", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env, check=False)
+    def run(self, *args: str, timeout: float = 180, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = [*self.wrapper, self.executable, *self.prefix, *args]
+        return subprocess.run(
+            command, input=stdin, capture_output=True, text=True, timeout=timeout, env=self.env, check=False
+        )
 
-    def __call__(self, *args: str) -> str:
+    def __call__(self, *args: str, timeout: float = 180, stdin: str | None = None) -> str:
         """Run it; fail the test unless it exits 0; return its stdout."""
-        done = self.run(*args)
+        done = self.run(*args, timeout=timeout, stdin=stdin)
         if done.returncode != 0:
-            pytest.fail(f"skopeo {' '.join(args)} exited {done.returncode}:\n{done.stderr}", pytrace=False)
+            shown = " ".join(args)
+            pytest.fail(f"{self.name} {shown} exited {done.returncode}:\n{done.stdout}\n{done.stderr}", pytrace=False)
         return done.stdout
 
-    def fails(self, *args: str) -> str:
-        """Run it (with ``--debug``, so the log shows each answer); fail the test if it exits 0; return its stderr."""
-        done = self.run("--debug", *args)
+    def output(self, *args: str, timeout: float = 180) -> bytes:
+        """Run it; fail the test unless it exits 0; return its stdout as bytes (content, not text)."""
+        command = [*self.wrapper, self.executable, *self.prefix, *args]
+        done = subprocess.run(command, capture_output=True, timeout=timeout, env=self.env, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"{self.name} {' '.join(args)} exited {done.returncode}:\n{done.stderr!r}", pytrace=False)
+        return done.stdout
+
+    def fails(self, *args: str, timeout: float = 180) -> str:
+        """Run it (with the debug flags, so its log shows each answer); fail the test if it exits 0; return its
+        stderr."""
+        done = self.run(*self.debug, *args, timeout=timeout)
         if done.returncode == 0:
-            pytest.fail(f"skopeo {' '.join(args)} succeeded:\n{done.stdout}", pytrace=False)
+            pytest.fail(f"{self.name} {' '.join(args)} succeeded:\n{done.stdout}", pytrace=False)
         return done.stderr
 
 
+class Skopeo(Tool):
+    """``skopeo --insecure-policy <args>``."""
+
+    name = "skopeo"
+    prefix = ("--insecure-policy",)
+    debug = ("--debug",)
+
+    def flags(self, registry: OCIRegistry, cell: Cell, side: str = "") -> list[str]:
+        """TLS verification against the registry's CA (none over plain HTTP) and credentials with auth, for one
+        side of a copy (``side``: ``src`` or ``dest``) or for a one-registry command (``""``)."""
+        prefix = f"--{side}-" if side else "--"
+        tls = [f"{prefix}tls-verify=true", f"{prefix}cert-dir={cert_dir(registry)}"] if cell.tls else []
+        creds = [f"{prefix}creds={USER.name}:{USER.password}"] if cell.auth != "none" else []
+        return [*(tls or [f"{prefix}tls-verify=false"]), *creds]
+
+
+class Docker(Tool):
+    """Debian's Docker CLI (``/usr/bin/docker``), on a private ``dockerd`` (``DOCKER_HOST``), with a private
+    ``DOCKER_CONFIG`` for its logins. Docker takes any registry on 127.0.0.1 for insecure: HTTPS without
+    verification first, then plain HTTP."""
+
+    name = "docker"
+    containers_image = False
+
+    def login(self, registry: OCIRegistry, cell: Cell) -> None:
+        """Log in to ``registry`` when ``cell`` has auth."""
+        if cell.auth != "none":
+            self("login", "--username", USER.name, "--password-stdin", registry.host, stdin=USER.password)
+
+
+class Ctr(Tool):
+    """containerd's ``ctr`` on a private ``containerd`` (``CONTAINERD_ADDRESS``), in a namespace of its own: images,
+    content and snapshots of one test never meet another's (a removal's garbage collection can race an import that
+    shares a layer)."""
+
+    name = "ctr"
+    debug = ("--debug",)
+    containers_image = False
+
+    def __init__(self, executable: str, home: Path, env: dict[str, str] | None = None) -> None:
+        super().__init__(executable, home, env)
+        self.prefix = ("--namespace", f"heavy-{uuid.uuid4().hex[:12]}")
+
+    def remote(self, registry: OCIRegistry, cell: Cell) -> list[str]:
+        """The flags of a ``ctr images push/pull`` to ``registry``: ``--plain-http``, or a hosts directory that
+        names its HTTPS endpoint and CA (ctr takes 127.0.0.1 for plain HTTP otherwise); ``--user`` with auth."""
+        flags = ["--user", f"{USER.name}:{USER.password}"] if cell.auth != "none" else []
+        if not cell.tls:
+            return [*flags, "--plain-http"]
+        hosts = self.home / "hosts" / registry.host
+        hosts.mkdir(parents=True, exist_ok=True)
+        (hosts / "hosts.toml").write_text(
+            f'server = "{registry.url}"\n\n[host."{registry.url}"]\n  ca = "{ca_bundle(registry)}"\n'
+        )
+        return [*flags, "--hosts-dir", str(self.home / "hosts")]
+
+
+class Containers(Tool):
+    """podman or buildah on private storage (``CONTAINERS_STORAGE_CONF``), engine configuration and
+    ``registries.conf`` (listing no search registries, so nothing short-named ever reaches the internet)."""
+
+    def __init__(self, executable: str, home: Path, env: dict[str, str] | None = None) -> None:
+        # The default auth file for root (commands without --authfile, such as podman 4.3's manifest inspect, read
+        # only it); podman and buildah fail when it is missing.
+        auth = home / "run" / "containers" / "auth.json"
+        super().__init__(executable, home, {"REGISTRY_AUTH_FILE": str(auth), **(env or {})})
+        auth.parent.mkdir(parents=True, exist_ok=True)
+        auth.write_text('{"auths": {}}')
+
+    def trust(self, registry: OCIRegistry) -> None:
+        """Trust the registry's CA for the commands without ``--cert-dir`` (a per-host directory under HOME)."""
+        certs = self.home / ".config" / "containers" / "certs.d" / registry.host
+        certs.mkdir(parents=True, exist_ok=True)
+        (certs / "ca.crt").write_bytes(Path(ca_bundle(registry)).read_bytes())
+
+    def login(self, registry: OCIRegistry, cell: Cell) -> None:
+        """Log in to ``registry`` (into the private auth file) when ``cell`` has auth, for the commands that take
+        no ``--creds``."""
+        if cell.auth != "none":
+            flags = self.flags(registry, cell, creds=False)
+            self("login", *flags, "--username", USER.name, "--password-stdin", registry.host, stdin=USER.password)
+
+    def flags(self, registry: OCIRegistry, cell: Cell, *, creds: bool = True) -> list[str]:
+        """TLS verification against the registry's CA (or none over plain HTTP), and credentials with auth."""
+        flags = ["--tls-verify=true", f"--cert-dir={cert_dir(registry)}"] if cell.tls else ["--tls-verify=false"]
+        return [*flags, f"--creds={USER.name}:{USER.password}"] if creds and cell.auth != "none" else flags
+
+
+class Podman(Containers):
+    name = "podman"
+
+
+class Buildah(Containers):
+    name = "buildah"
+    debug = ("--debug",)
+
+
 def new_skopeo(tmp_path: Path) -> Skopeo:
-    """skopeo, with HOME and XDG dirs in ``tmp_path``; skips the test when it is not installed."""
-    executable = shutil.which("skopeo")
-    if executable is None:
-        pytest.skip("skopeo is not installed (Debian package skopeo; .ci/run installs it)")
-    return Skopeo(executable, tmp_path / "home")
+    """skopeo, with HOME and XDG dirs in ``tmp_path``; skips the test when it is not installed (fails under CI)."""
+    return Skopeo(require("skopeo", "skopeo"), tmp_path / "home")
 
 
 def oras_provider_module(monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -227,3 +380,87 @@ def assert_gone(registry: OCIRegistry, repo: str, reference: str) -> None:
 def layer_digests(image: Content) -> list[str]:
     """The digests of an image's layers, in order."""
     return [layer["digest"] for layer in json.loads(image.manifest)["layers"]]
+
+
+# Runnable images, built offline: busybox-static's /bin/busybox and a layer naming the image ----------------------
+
+BUSYBOX = Path("/bin/busybox")
+
+
+@dataclass(frozen=True)
+class Runnable:
+    """A runnable linux image: a layer with ``/bin/busybox`` (and ``/bin/sh``), shared by every such image, and one
+    with ``/label.txt`` holding the label. ``content`` is it as an OCI (or Docker) image, gzip layers."""
+
+    label: str
+    tars: tuple[bytes, ...]
+    config: dict[str, Any]
+    content: Content
+
+
+def _tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted({str(Path(n).parent) for n in files} - {"."}):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return out.getvalue()
+
+
+@functools.cache
+def busybox_layer() -> bytes:
+    """The tar of the shared base layer: ``bin/busybox`` from busybox-static, ``bin/sh`` linking to it."""
+    if not BUSYBOX.is_file():
+        missing("/bin/busybox is not installed (Debian package busybox-static; .ci/run installs it)")
+    return _tar({"bin/busybox": BUSYBOX.read_bytes()}, {"bin/sh": "busybox"})
+
+
+@functools.cache
+def runnable(label: str, arch: str = "amd64", *, docker: bool = False) -> Runnable:
+    """A runnable image whose ``/label.txt`` holds ``label`` (its config labels it too)."""
+    tars = (busybox_layer(), _tar({"label.txt": label.encode()}))
+    config = {
+        "architecture": arch,
+        "os": "linux",
+        "config": {"Cmd": ["/bin/busybox", "cat", "/label.txt"], "Labels": {"label": label}},
+        "rootfs": {"type": "layers", "diff_ids": [digest_of(tar) for tar in tars]},
+    }
+    built = content.image(tars, config, platform={"architecture": arch, "os": "linux"}, docker=docker)
+    return Runnable(label, tars, config, built)
+
+
+def write_docker_archive(path: Path, name: str, image: Runnable) -> Path:
+    """Write ``image`` as a ``docker save`` archive tagged ``name`` (what ``docker load``, ``ctr images import`` and
+    ``podman load`` read)."""
+    config = json.dumps(image.config).encode()
+    files = {f"{digest_of(config)[7:]}.json": config}
+    layers = [f"{digest_of(tar)[7:]}/layer.tar" for tar in image.tars]
+    files.update(zip(layers, image.tars))
+    manifest = [{"Config": f"{digest_of(config)[7:]}.json", "RepoTags": [name], "Layers": layers}]
+    files["manifest.json"] = json.dumps(manifest).encode()
+    path.write_bytes(_tar(files))
+    return path
+
+
+def write_oci_archive(path: Path, name: str, built: Content) -> Path:
+    """Write ``built`` as a tar of an OCI layout, its top manifest named ``name`` (for ``ctr images import``)."""
+    layout = path.with_suffix(".layout")
+    write_layout(layout, name, built)
+    with tarfile.open(path, "w") as tar:
+        for item in sorted(layout.rglob("*")):
+            tar.add(item, arcname=str(item.relative_to(layout)), recursive=False)
+    return path
+
+
+def gunzip_digest(data: bytes) -> str:
+    """The digest of a gzip layer's tar (its diff_id)."""
+    return digest_of(gzip.decompress(data))

@@ -32,7 +32,9 @@ def need(name: str) -> str:
     """The path of a tool; skips without it, or fails under ``CI=true``."""
     found = shutil.which(name) if not name.startswith("/") else (name if Path(name).is_file() else None)
     if found is None:
-        reason = f"{name} is not installed (Debian packages skopeo, umoci, podman, busybox-static; .ci/run installs them)"
+        reason = (
+            f"{name} is not installed (Debian packages skopeo, umoci, podman, busybox-static; .ci/run installs them)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
@@ -72,8 +74,7 @@ class Tools:
             Path("/var/lib/containers/cache").mkdir(parents=True, exist_ok=True)
             script = 'mount --bind "$0" /var/lib/containers/cache && exec "$@"'
             command = ["unshare", "-m", "sh", "-c", script, str(self.home / "cache"), *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=self.env, cwd=cwd,
-                              check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=self.env, cwd=cwd, check=False)
         if done.returncode != 0:
             pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}", pytrace=False)
         return done.stdout
@@ -97,8 +98,18 @@ def busybox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (root / "bundle" / "rootfs" / "bin").mkdir(parents=True)
     shutil.copy(BUSYBOX, root / "bundle" / "rootfs" / "bin" / "busybox")
     tools("umoci", "repack", "--image", f"{layout}:base", str(root / "bundle"))
-    tools("umoci", "config", "--image", f"{layout}:base", "--config.cmd", "/bin/busybox", "--os", "linux",
-          "--architecture", "amd64")
+    tools(
+        "umoci",
+        "config",
+        "--image",
+        f"{layout}:base",
+        "--config.cmd",
+        "/bin/busybox",
+        "--os",
+        "linux",
+        "--architecture",
+        "amd64",
+    )
     yield layout
 
 
@@ -137,8 +148,13 @@ def test_a_umoci_layout_loads(busybox: Path, oci_registry: OCIRegistry, tools: T
     assert oci_registry.tags("busybox") == ["base"]
     assert assert_same_as_layout(oci_registry, "busybox", busybox, entry["digest"]) == 3
     # A client pulls it over HTTP just as umoci wrote it.
-    tools("skopeo", "copy", "--src-tls-verify=false", f"docker://{oci_registry.host}/busybox:base",
-          f"oci:{tmp_path / 'pulled'}:base")
+    tools(
+        "skopeo",
+        "copy",
+        "--src-tls-verify=false",
+        f"docker://{oci_registry.host}/busybox:base",
+        f"oci:{tmp_path / 'pulled'}:base",
+    )
     assert entries(tmp_path / "pulled")[0]["digest"] == entry["digest"]
 
 
@@ -156,14 +172,15 @@ def test_skopeo_layouts_and_archives_load(
 
 def test_a_zstd_layout_loads(busybox: Path, oci_registry: OCIRegistry, tools: Tools, tmp_path: Path) -> None:
     zstd = tmp_path / "zstd"
-    tools("skopeo", "copy", "--dest-compress-format", "zstd", "--dest-compress", f"oci:{busybox}:base",
-          f"oci:{zstd}:z")
+    tools("skopeo", "copy", "--dest-compress-format", "zstd", "--dest-compress", f"oci:{busybox}:base", f"oci:{zstd}:z")
     [entry] = entries(zstd)
     manifest = json.loads(blob_file(zstd, entry["digest"]))
     assert [layer["mediaType"] for layer in manifest["layers"]] == ["application/vnd.oci.image.layer.v1.tar+zstd"]
     oci_registry.load(zstd, "zstd")
     assert assert_same_as_layout(oci_registry, "zstd", zstd, entry["digest"]) == 3
-    tools("skopeo", "copy", "--src-tls-verify=false", f"docker://{oci_registry.host}/zstd:z", f"oci:{tmp_path / 'back'}")
+    tools(
+        "skopeo", "copy", "--src-tls-verify=false", f"docker://{oci_registry.host}/zstd:z", f"oci:{tmp_path / 'back'}"
+    )
     assert entries(tmp_path / "back")[0]["digest"] == entry["digest"]
 
 
@@ -176,8 +193,13 @@ def test_a_docker_archive_loads_as_skopeo_pushes_it(
     assert loaded.media_type == DOCKER_MANIFEST and oci_registry.tags("team/app") == ["3"]
     ours = json.loads(oci_registry.manifest("team/app", "3").data)
     # skopeo pushing the same archive sends the same manifest, but for the layers, which it gzips on the way.
-    tools("skopeo", "copy", "--dest-tls-verify=false", f"docker-archive:{archive}",
-          f"docker://{oci_registry.host}/pushed:3")
+    tools(
+        "skopeo",
+        "copy",
+        "--dest-tls-verify=false",
+        f"docker-archive:{archive}",
+        f"docker://{oci_registry.host}/pushed:3",
+    )
     theirs = json.loads(oci_registry.manifest("pushed", "3").data)
     assert ours["config"] == theirs["config"] and ours["mediaType"] == theirs["mediaType"]
     assert oci_registry.blob("team/app", ours["config"]["digest"]) == blob_file(busybox, ours["config"]["digest"])
@@ -185,8 +207,12 @@ def test_a_docker_archive_loads_as_skopeo_pushes_it(
     assert layer["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar"
     tar = oci_registry.blob("team/app", layer["digest"])
     assert gzip.decompress(oci_registry.blob("pushed", pushed_layer["digest"])) == tar
-    assert gzip.decompress(blob_file(busybox, json.loads(blob_file(busybox, entries(busybox)[0]["digest"]))[
-        "layers"][0]["digest"])) == tar
+    assert (
+        gzip.decompress(
+            blob_file(busybox, json.loads(blob_file(busybox, entries(busybox)[0]["digest"]))["layers"][0]["digest"])
+        )
+        == tar
+    )
 
 
 def test_podman_saves_load(busybox: Path, oci_registry: OCIRegistry, tools: Tools, tmp_path: Path) -> None:
@@ -220,9 +246,13 @@ def multi_arch(busybox: Path) -> Content:
 
 
 def docker_list() -> Content:
-    return content.index([content.image([b"amd"], docker=True),
-                          content.image([b"arm"], platform={"architecture": "arm64", "os": "linux"}, docker=True)],
-                         docker=True)
+    return content.index(
+        [
+            content.image([b"amd"], docker=True),
+            content.image([b"arm"], platform={"architecture": "arm64", "os": "linux"}, docker=True),
+        ],
+        docker=True,
+    )
 
 
 def assert_distribution_holds(url: str, repo: str, built: Content) -> None:
@@ -244,14 +274,30 @@ def test_an_export_copies_to_a_real_registry(
     oci_registry.export("team/app:1", path, archive=archive)
     source = f"{'oci-archive' if archive else 'oci'}:{path}:1"
     host = docker_registry_url.removeprefix("http://")
-    tools("skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", source,
-          f"docker://{host}/team/app:1")
+    tools(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        source,
+        f"docker://{host}/team/app:1",
+    )
     assert_distribution_holds(docker_registry_url, "team/app", built)
     # And back to this registry, from the archive or layout, by a client: the same digests again.
-    tools("skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", source,
-          f"docker://{oci_registry.host}/copy:1")
+    tools(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        source,
+        f"docker://{oci_registry.host}/copy:1",
+    )
     assert oci_registry.manifest("copy", "1").digest == built.digest
-    assert [oci_registry.manifest("copy", c.digest).data for c in built.children] == [c.manifest for c in built.children]
+    assert [oci_registry.manifest("copy", c.digest).data for c in built.children] == [
+        c.manifest for c in built.children
+    ]
 
 
 def test_a_docker_list_survives_export_and_load(
@@ -265,8 +311,16 @@ def test_a_docker_list_survives_export_and_load(
     original.export("team/list:1", tmp_path / "export.tar", archive=True)
     oci_registry.load(tmp_path / "export.tar")
     host = docker_registry_url.removeprefix("http://")
-    tools("skopeo", "copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
-          f"docker://{oci_registry.host}/team/list:1", f"docker://{host}/team/list:1")
+    tools(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        f"docker://{oci_registry.host}/team/list:1",
+        f"docker://{host}/team/list:1",
+    )
     assert_distribution_holds(docker_registry_url, "team/list", built)
 
 

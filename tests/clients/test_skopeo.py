@@ -25,8 +25,10 @@ from client_support import (
     read_dir,
     read_layout,
     read_registry,
+    runnable,
     write_layout,
 )
+from matrix import PAIRWISE, Cell, covers
 
 from pytest_ociregistry import Descriptor, OCIRegistry, content
 from pytest_ociregistry.content import Content
@@ -353,3 +355,39 @@ def test_tls_skopeo(
         "--dest-tls-verify=true", f"--dest-cert-dir={cert_dir(second)}", remote, f"docker://{second.host}/foo/copy:v2",
     )  # fmt: skip
     assert_same_content(read_registry(second, "foo/copy", "v2"), index)
+
+
+# skopeo in each cell of the client matrix ---------------------------------------------------------------------------
+
+
+@covers("skopeo", ("copy an index in and out (--all)", "copy between repositories (mount)", "inspect", "list tags",
+                   "delete"), PAIRWISE)  # fmt: skip
+def test_skopeo_in_each_cell(cell: Cell, registry: OCIRegistry, skopeo: Skopeo, tmp_path: Path) -> None:
+    """skopeo copies a two-platform index of runnable images in and out digest for digest, copies it to another
+    repository by mounting every layer, inspects it (the stored bytes), lists the tags and deletes it."""
+    index = content.index([runnable("skopeo-amd64").content, runnable("skopeo-arm64", "arm64").content])
+    write_layout(tmp_path / "src", "v1", index)
+    remote = f"docker://{registry.host}/foo/app:v1"
+    src, dest, one = (skopeo.flags(registry, cell, side) for side in ("src", "dest", ""))
+
+    skopeo("copy", "--all", "--preserve-digests", *dest, f"oci:{tmp_path / 'src'}:v1", remote)
+    assert_same_content(read_registry(registry, "foo/app", "v1"), index)
+    skopeo("copy", "--all", "--preserve-digests", *src, remote, f"oci:{tmp_path / 'out'}:v1")
+    assert_same_content(read_layout(tmp_path / "out", "v1"), index)
+
+    before = len(registry.requests)
+    skopeo("copy", "--all", "--preserve-digests", *src, *dest, remote, f"docker://{registry.host}/other/app:v2")
+    assert_same_content(read_registry(registry, "other/app", "v2"), index)
+    mounted = {
+        parse_qs(e.query)["mount"][0]: e.status
+        for e in list(registry.requests)[before:]
+        if e.method == "POST" and e.path == "/v2/other/app/blobs/uploads/" and "mount=" in e.query
+    }
+    layers = {d for child in index.children for d in layer_digests(child)}
+    assert mounted == dict.fromkeys(layers, 201)
+
+    assert skopeo("inspect", "--raw", *one, remote).encode() == registry.manifest("foo/app", "v1").data
+    assert json.loads(skopeo("list-tags", *one, f"docker://{registry.host}/foo/app"))["Tags"] == ["v1"]
+    skopeo("delete", *one, f"docker://{registry.host}/other/app:v2")
+    assert_gone(registry, "other/app", index.digest)
+    assert registry.tags("foo/app") == ["v1"]
