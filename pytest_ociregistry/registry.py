@@ -106,7 +106,7 @@ class OCIRegistry(ContentPusher, RegistryServer):
     def push_manifest(self, repo: str, reference: str, body: bytes, media_type: str | None = None) -> str:
         """Store a manifest under a tag or digest, pushed with Content-Type ``media_type`` (None: none); returns its
         digest. Its type is the body's own ``mediaType`` field when it has one, else ``media_type``, else
-        ``application/octet-stream`` (see the README, "A manifest's media type")."""
+        ``application/octet-stream`` (see the documentation, "A manifest's media type")."""
         return self.store.put_manifest(_repository(repo), reference, body, media_type).digest
 
     def open_upload(self, repo: str, data: bytes = b"", upload_id: str | None = None) -> str:

@@ -1,6 +1,6 @@
 """A manifest's media type belongs to its content: what a push's Content-Type can and cannot change, over a socket.
 
-The rule (README, "A manifest's media type"): the body's ``mediaType`` when it has one, else the Content-Type of
+The rule (docs/explanation/store.md): the body's ``mediaType`` when it has one, else the Content-Type of
 the push that first stored those bytes in the repository; lower-case and without parameters; media types are
 compared case-insensitively and without parameters wherever they are read.
 """

@@ -1,6 +1,6 @@
 """A repository exists when it holds content: what an upload, a blob, a manifest and a tag each make visible.
 
-The rule (README, "When a repository exists"): an upload never makes a repository. A blob, manifest or tag makes it
+The rule (docs/explanation/store.md): an upload never makes a repository. A blob, manifest or tag makes it
 known (an unknown blob in it is ``BLOB_UNKNOWN``, not ``NAME_UNKNOWN``). The tag list answers 200 and the catalog
 lists it once it has held a manifest; under ``distribution``, as distribution 2.8 does, the tag list answers 200 only
 once it has held a tag, and the catalog lists repositories holding blobs too.

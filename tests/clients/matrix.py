@@ -1,6 +1,6 @@
 """The client matrix: which client runs which operation against which registry (preset × transport × auth).
 
-Tests declare what they cover with :func:`covers`, which is also their parametrization, so the README's table
+Tests declare what they cover with :func:`covers`, which is also their parametrization, so the documented table
 (``python tests/clients/matrix.py`` prints it; ``tests/clients/test_matrix.py`` checks it) says exactly what runs.
 """
 

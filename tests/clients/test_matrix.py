@@ -1,4 +1,5 @@
-"""The README's client matrix is the one the client tests declare, and they are parametrized by it."""
+"""The documentation's client matrix (docs/reference/clients.md) is the one the client tests declare, and they are
+parametrized by it."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 
 import matrix
 
-README = Path(__file__).parent.parent.parent / "README.md"
+PAGE = Path(__file__).parent.parent.parent / "docs" / "reference" / "clients.md"
 
 
-def test_the_readme_matrix_is_the_tests() -> None:
-    text = README.read_text()
+def test_the_documented_matrix_is_the_tests() -> None:
+    text = PAGE.read_text()
     found = re.search(r"<!-- client matrix: .*? -->\n(.*?)\n<!-- end of client matrix -->", text, re.DOTALL)
-    assert found, "the README has no client matrix"
-    assert found[1] == matrix.render(matrix.load_all()), "run python tests/clients/matrix.py and paste its table"
+    assert found, "docs/reference/clients.md has no client matrix"
+    assert found[1] == matrix.render(matrix.load_all()), "run python tests/clients/matrix.py and paste its table into docs/reference/clients.md"
 
 
 def test_each_row_is_a_test_parametrized_by_its_registries() -> None:
