@@ -8,20 +8,15 @@ The daemon runs once per session with private directories (see ``daemons.py``); 
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
 import re
-import socket
-import ssl
 import tarfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pytest
-import requests
 from client_support import (
     Docker,
     Runnable,
@@ -125,69 +120,12 @@ def test_docker_push_pull_run(cell: Cell, registry: OCIRegistry, docker: Docker,
     docker("image", "rm", f"{host}/foo/app:v1", by_digest)
 
 
-# Fixes other work brings (issue 11, items 1-3). Until the registry has them, the tests that need them are strict
-# expected failures, saying what docker prints; each probe asks the registry itself, so a fix turns them on.
-
-
-def tls_hello_gets_a_status_line(registry: OCIRegistry) -> bool:
-    """The plain-HTTP port answers a TLS ClientHello with an HTTP status line (docker then falls back to HTTP)."""
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    outgoing = ssl.MemoryBIO()
-    tls = context.wrap_bio(ssl.MemoryBIO(), outgoing, server_hostname="localhost")
-    with contextlib.suppress(ssl.SSLWantReadError):
-        tls.do_handshake()
-    host, port = registry.host.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(outgoing.read())
-        with contextlib.suppress(OSError):
-            return raw.recv(5) == b"HTTP/"
-    return False
-
-
-def challenge_has_api_version(registry: OCIRegistry) -> bool:
-    """The 401 to ``GET /v2/`` carries ``Docker-Distribution-API-Version`` (the docker CLI needs it)."""
-    answer = requests.get(f"{registry.url}/v2/", verify=str(registry.ca_bundle or "") or True, timeout=10)
-    return answer.status_code == 401 and answer.headers.get("Docker-Distribution-API-Version") == "registry/2.0"
-
-
-def anonymous_push_gets_401(registry: OCIRegistry) -> bool:
-    """An anonymous token's push answers 401 (``insufficient_scope``): dockerd stops at once, where 403 makes it
-    retry for 50 s."""
-    token = requests.get(f"{registry.url}/token", params={"scope": "repository:probe/x:pull,push"}, timeout=10)
-    headers = {"Authorization": f"Bearer {token.json()['token']}"} if token.status_code == 200 else {}
-    return requests.post(f"{registry.url}/v2/probe/x/blobs/uploads/", headers=headers, timeout=10).status_code == 401
-
-
-def pending(request: pytest.FixtureRequest, fixed: bool, reason: str) -> None:
-    """Mark the test a strict expected failure (``reason``: what is missing, what docker prints) unless ``fixed``."""
-    if not fixed:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
-HELLO = (
-    "issue 11 item 1 (the HTTP layer's fix): the plain port answers a TLS ClientHello without a status line, and "
-    "docker prints `tls: first record does not look like a TLS handshake`"
-)
-API_VERSION = (
-    "issue 11 item 2 (the auth fix): the 401 to GET /v2/ lacks Docker-Distribution-API-Version under reference "
-    "and spec, and docker prints `unsupported registry version`"
-)
-ANONYMOUS_PUSH = (
-    "issue 11 item 3 (the auth fix): an anonymous push is answered 403 DENIED, dockerd retries for 50 s and prints "
-    "`denied: ` with no detail"
-)
-
-
 @covers("docker", ("manifest create", "manifest push", "manifest inspect"), HTTP_AUTH)
-def test_docker_manifest_list(
-    cell: Cell, registry: OCIRegistry, docker: Docker, request: pytest.FixtureRequest
-) -> None:
+def test_docker_manifest_list(cell: Cell, registry: OCIRegistry, docker: Docker) -> None:
     """``docker manifest create`` makes a list of two platforms' images from the registry, ``manifest push`` stores
-    it (the digest it prints is the stored one), and ``manifest inspect`` shows what is stored."""
-    pending(request, tls_hello_gets_a_status_line(registry), HELLO)
-    if cell.auth != "none":
-        pending(request, challenge_has_api_version(registry), API_VERSION)
+    it (the digest it prints is the stored one), and ``manifest inspect`` shows what is stored. (The CLI tries
+    HTTPS first: the plain port must answer the TLS handshake with a status line, and the 401 to ``/v2/`` must
+    carry ``Docker-Distribution-API-Version``, or it gives up.)"""
     docker.login(registry, cell)
     host = registry.host
     images = {arch: runnable(f"docker-{arch}", arch, docker=True).content for arch in ("amd64", "arm64")}
@@ -294,15 +232,17 @@ def test_docker_cannot_pull_zstd(cell: Cell, registry: OCIRegistry, docker: Dock
     fails="refused at once, as it should be: `denied: requested access to the resource is denied`",
 )
 def test_docker_anonymous_push_is_refused_at_once(
-    cell: Cell, registry: OCIRegistry, docker: Docker, tmp_path: Path, request: pytest.FixtureRequest
+    cell: Cell, registry: OCIRegistry, docker: Docker, tmp_path: Path
 ) -> None:
     """Without ``docker login``, a push to a Bearer registry is refused with 401 ``insufficient_scope`` and
     dockerd gives up at once (a 403 made it retry for 50 s)."""
-    pending(request, anonymous_push_gets_401(registry), ANONYMOUS_PUSH)
     load(docker, tmp_path, f"{registry.host}/foo/anon:v1", runnable("docker-anon"))
     started = time.monotonic()
     stderr = docker.fails("push", f"{registry.host}/foo/anon:v1")
     assert time.monotonic() - started < 10
     assert "denied: requested access to the resource is denied" in stderr, stderr
+    # Its anonymous token lacks push, which a login could obtain: 401 (insufficient_scope), never 403.
+    uploads = [(e.status, e.error, e.identity) for e in registry.requests if e.method == "POST"]
+    assert uploads and set(uploads) == {(401, "UNAUTHORIZED", "anonymous")}, registry.requests.format()
     assert registry.repositories() == []
     docker("image", "rm", f"{registry.host}/foo/anon:v1")
