@@ -325,3 +325,16 @@ def _diff(real: list[dict[str, Any]], fake: list[dict[str, Any]]) -> str:
                 lines.append(f"      {key}: distribution={r.get(key)!r} fake={f.get(key)!r}")
     return "\n".join(lines)
 
+
+def sequence_test(sequences: dict[str, Sequence], differences: dict[str, Difference]) -> Callable[..., None]:
+    """The test that sends each of ``sequences`` to both registries and compares them (a module assigns it to
+    ``test_sequence``); a sequence in ``differences`` is expected to differ exactly so."""
+
+    @pytest.mark.parametrize(("sequence", "difference"), params(sequences, differences))
+    def test_sequence(
+        sequence: Sequence, difference: Difference | None, real_registry: str, fake_registry: str,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        compare(sequence, real_registry, fake_registry, request.node.callspec.id, difference)
+
+    return test_sequence

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from differential_support import (
     BLOB,
     CONFIG,
@@ -21,17 +20,15 @@ from differential_support import (
     OCI_INDEX,
     OCI_MANIFEST,
     Difference,
-    Sequence,
     Side,
-    compare,
     digest,
     docker_manifest,
     needs_docker_registry,
     oci_manifest,
-    params,
     push_blob,
     push_image,
     run_both,
+    sequence_test,
 )
 
 pytestmark = needs_docker_registry
@@ -622,12 +619,7 @@ DIFFERENCES: dict[str, Difference] = {
 }
 
 
-@pytest.mark.parametrize(("sequence", "difference"), params(SEQUENCES, DIFFERENCES))
-def test_sequence(
-    sequence: Sequence, difference: Difference | None, real_registry: str, fake_registry: str,
-    request: pytest.FixtureRequest,
-) -> None:
-    compare(sequence, real_registry, fake_registry, request.node.callspec.id, difference)
+test_sequence = sequence_test(SEQUENCES, DIFFERENCES)
 
 
 def test_out_of_order_chunk_is_refused(real_registry: str, fake_registry: str) -> None:

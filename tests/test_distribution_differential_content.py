@@ -10,7 +10,6 @@ import hashlib
 import json
 from typing import Any
 
-import pytest
 from differential_support import (
     BLOB,
     CONFIG,
@@ -25,12 +24,11 @@ from differential_support import (
     Difference,
     Sequence,
     Side,
-    compare,
     digest,
     needs_docker_registry,
-    params,
     push_blob,
     push_image,
+    sequence_test,
 )
 
 pytestmark = needs_docker_registry
@@ -323,9 +321,4 @@ DIFFERENCES: dict[str, Difference] = {
 }
 
 
-@pytest.mark.parametrize(("sequence", "difference"), params(SEQUENCES, DIFFERENCES))
-def test_sequence(
-    sequence: Sequence, difference: Difference | None, real_registry: str, fake_registry: str,
-    request: pytest.FixtureRequest,
-) -> None:
-    compare(sequence, real_registry, fake_registry, request.node.callspec.id, difference)
+test_sequence = sequence_test(SEQUENCES, DIFFERENCES)

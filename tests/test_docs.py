@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
@@ -204,10 +205,11 @@ def test_the_options_page_is_every_option_in_every_preset(site: Path) -> None:
     rows = re.findall(r'<tr class="row-(?:odd|even)"><td><p><a .*?<span class="pre">(\w+)</span>.*?</tr>', page,
                       re.DOTALL)
     assert rows == [f.name for f in dataclasses.fields(Options)]
+    shown = docs_extension().shown
     for name in rows:
         row = re.search(rf'<span class="pre">{name}</span>.*?</tr>', page, re.DOTALL)[0]  # type: ignore[index]
         cells = re.findall(r"<td><p>([^<]*)</p></td>", row)
-        assert cells[:3] == [_shown(getattr(PRESETS[p], name)) for p in ("reference", "spec", "distribution")], name
+        assert cells[:3] == [shown(getattr(PRESETS[p], name)) for p in ("reference", "spec", "distribution")], name
 
 
 def test_the_command_line_page_is_the_parser_help(site: Path) -> None:
@@ -217,25 +219,26 @@ def test_the_command_line_page_is_the_parser_help(site: Path) -> None:
             assert flag in page
 
 
-def test_every_option_says_what_a_client_sees() -> None:
+def docs_extension() -> Any:
+    """The site's Sphinx extension module (docs/_ext/ociregistry_docs.py)."""
     require_doc_packages()
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         import ociregistry_docs  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(DOCS / "_ext"))
+    return ociregistry_docs
+
+
+def test_every_option_says_what_a_client_sees() -> None:
+    ociregistry_docs = docs_extension()
     rows = ociregistry_docs.option_rows()
     assert [name for name, _, _ in rows] == [f.name for f in dataclasses.fields(Options)]
     assert [name for name, _, doc in rows if not doc] == []
 
 
 def test_the_link_check_finds_broken_links(tmp_path: Path) -> None:
-    require_doc_packages()
-    sys.path.insert(0, str(DOCS / "_ext"))
-    try:
-        import ociregistry_docs
-    finally:
-        sys.path.remove(str(DOCS / "_ext"))
+    ociregistry_docs = docs_extension()
     (tmp_path / "sub").mkdir()
     (tmp_path / "index.html").write_text(
         '<a href="sub/page.html#here">ok</a><a href="sub/page.html#gone">anchor</a><a href="missing.html">page</a>'
@@ -247,13 +250,4 @@ def test_the_link_check_finds_broken_links(tmp_path: Path) -> None:
         "index.html: link to a missing page 'missing.html'",
     ]
 
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, tuple):
-        return ", ".join(value) or "–"
-    return str(value)
 

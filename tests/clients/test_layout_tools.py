@@ -274,26 +274,11 @@ def test_an_export_copies_to_a_real_registry(
     oci_registry.export("team/app:1", path, archive=archive)
     source = f"{'oci-archive' if archive else 'oci'}:{path}:1"
     host = docker_registry_url.removeprefix("http://")
-    tools(
-        "skopeo",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        source,
-        f"docker://{host}/team/app:1",
-    )
+    copy = ("skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", source)
+    tools(*copy, f"docker://{host}/team/app:1")
     assert_distribution_holds(docker_registry_url, "team/app", built)
     # And back to this registry, from the archive or layout, by a client: the same digests again.
-    tools(
-        "skopeo",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        source,
-        f"docker://{oci_registry.host}/copy:1",
-    )
+    tools(*copy, f"docker://{oci_registry.host}/copy:1")
     assert oci_registry.manifest("copy", "1").digest == built.digest
     assert [oci_registry.manifest("copy", c.digest).data for c in built.children] == [
         c.manifest for c in built.children
