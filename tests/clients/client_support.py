@@ -464,3 +464,28 @@ def write_oci_archive(path: Path, name: str, built: Content) -> Path:
 def gunzip_digest(data: bytes) -> str:
     """The digest of a gzip layer's tar (its diff_id)."""
     return digest_of(gzip.decompress(data))
+
+
+def push_zstd(registry: OCIRegistry, tmp_path: Path, label: str) -> str:
+    """Push :func:`runnable` ``label`` to ``foo/zstd:v1`` through skopeo, its layers compressed with zstd; returns
+    the reference."""
+    skopeo = new_skopeo(tmp_path)
+    write_layout(tmp_path / "layout", "v1", runnable(label).content)
+    ref = f"{registry.host}/foo/zstd:v1"
+    skopeo("copy", "--dest-compress-format=zstd", "--dest-tls-verify=false", f"oci:{tmp_path / 'layout'}:v1",
+           f"docker://{ref}")  # fmt: skip
+    return ref
+
+
+def build_context(registry: OCIRegistry, tmp_path: Path, label: str, file_name: str) -> Path:
+    """A build context whose ``file_name`` (Dockerfile, Containerfile) builds FROM :func:`runnable` ``label``,
+    pushed to ``foo/base:v1``, runs a step and sets a command printing ``built``."""
+    registry.push("foo/base", runnable(label).content, "v1")
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / file_name).write_text(
+        f"FROM {registry.host}/foo/base:v1\n"
+        'RUN ["/bin/busybox", "sh", "-c", "echo built > /built.txt"]\n'
+        'CMD ["/bin/busybox", "cat", "/built.txt"]\n'
+    )
+    return context

@@ -15,10 +15,9 @@ from urllib.parse import parse_qs
 from client_support import (
     Ctr,
     assert_same_content,
-    new_skopeo,
+    push_zstd,
     read_registry,
     runnable,
-    write_layout,
     write_oci_archive,
 )
 from matrix import PAIRWISE, PRESET_NAMES, PRESETS_AND_TLS, Cell, covers
@@ -132,11 +131,7 @@ def test_ctr_index_push(cell: Cell, registry: OCIRegistry, ctr: Ctr, tmp_path: P
 @covers("ctr", ("pull and run zstd layers",), [Cell(p, False, "none") for p in PRESET_NAMES])
 def test_ctr_pulls_zstd(cell: Cell, registry: OCIRegistry, ctr: Ctr, tmp_path: Path) -> None:
     """An image whose layers skopeo compressed with zstd: containerd pulls, unpacks and runs it."""
-    skopeo = new_skopeo(tmp_path)
-    write_layout(tmp_path / "layout", "v1", runnable("ctr-zstd").content)
-    ref = f"{registry.host}/foo/zstd:v1"
-    skopeo("copy", "--dest-compress-format=zstd", "--dest-tls-verify=false", f"oci:{tmp_path / 'layout'}:v1",
-           f"docker://{ref}")  # fmt: skip
+    ref = push_zstd(registry, tmp_path, "ctr-zstd")
     stored = registry.manifest("foo/zstd", "v1")
     assert re.findall(r"tar\+zstd", stored.data.decode()) == ["tar+zstd", "tar+zstd"]
     ctr("images", "pull", *ctr.remote(registry, cell), ref)

@@ -20,11 +20,11 @@ from urllib.parse import parse_qs
 from client_support import (
     Docker,
     Runnable,
+    build_context,
     gunzip_digest,
-    new_skopeo,
+    push_zstd,
     runnable,
     write_docker_archive,
-    write_layout,
 )
 from matrix import HTTP_AUTH, PAIRWISE, PRESET_NAMES, PRESETS_AND_TLS, Cell, covers
 
@@ -182,14 +182,7 @@ def test_docker_build_from_registry(cell: Cell, registry: OCIRegistry, docker: D
     docker.login(registry, cell)
     host = registry.host
     base = runnable("docker-base")
-    registry.push("foo/base", base.content, "v1")
-    context = tmp_path / "context"
-    context.mkdir()
-    (context / "Dockerfile").write_text(
-        f"FROM {host}/foo/base:v1\n"
-        'RUN ["/bin/busybox", "sh", "-c", "echo built > /built.txt"]\n'
-        'CMD ["/bin/busybox", "cat", "/built.txt"]\n'
-    )
+    context = build_context(registry, tmp_path, "docker-base", "Dockerfile")
     for builder, flag in BUILDERS.items():
         docker.env["DOCKER_BUILDKIT"] = flag
         ref = f"{host}/foo/built:{builder}"
@@ -213,13 +206,10 @@ def test_docker_build_from_registry(cell: Cell, registry: OCIRegistry, docker: D
 )
 def test_docker_cannot_pull_zstd(cell: Cell, registry: OCIRegistry, docker: Docker, tmp_path: Path) -> None:
     """An image whose layers skopeo compressed with zstd: docker 20.10 downloads it and fails to unpack it."""
-    skopeo = new_skopeo(tmp_path)
-    write_layout(tmp_path / "layout", "v1", runnable("docker-zstd").content)
-    skopeo("copy", "--dest-compress-format=zstd", "--dest-tls-verify=false", f"oci:{tmp_path / 'layout'}:v1",
-           f"docker://{registry.host}/foo/zstd:v1")  # fmt: skip
+    ref = push_zstd(registry, tmp_path, "docker-zstd")
     layers = json.loads(registry.manifest("foo/zstd", "v1").data)["layers"]
     assert {layer["mediaType"] for layer in layers} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
-    stderr = docker.fails("pull", f"{registry.host}/foo/zstd:v1")
+    stderr = docker.fails("pull", ref)
     # It takes the zstd stream for a plain tar (the text varies with the bytes: "unexpected EOF" for others).
     expected = "failed to register layer: Error processing tar file(exit status 1): archive/tar: invalid tar header"
     assert expected in stderr, stderr

@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 from client_support import (
     Buildah,
     Podman,
+    build_context,
     gunzip_digest,
-    new_skopeo,
+    push_zstd,
     runnable,
     write_docker_archive,
-    write_layout,
 )
 from matrix import PAIRWISE, PRESET_NAMES, PRESETS_AND_TLS, Cell, covers
 
@@ -140,11 +140,7 @@ def test_podman_manifest_push_all(cell: Cell, registry: OCIRegistry, podman: Pod
 @covers("podman", ("pull and run zstd layers",), [Cell(p, False, "none") for p in PRESET_NAMES])
 def test_podman_pulls_zstd(cell: Cell, registry: OCIRegistry, podman: Podman, tmp_path: Path) -> None:
     """An image whose layers skopeo compressed with zstd: podman pulls and runs it."""
-    skopeo = new_skopeo(tmp_path)
-    write_layout(tmp_path / "layout", "v1", runnable("podman-zstd").content)
-    ref = f"{registry.host}/foo/zstd:v1"
-    skopeo("copy", "--dest-compress-format=zstd", "--dest-tls-verify=false", f"oci:{tmp_path / 'layout'}:v1",
-           f"docker://{ref}")  # fmt: skip
+    ref = push_zstd(registry, tmp_path, "podman-zstd")
     assert json.loads(registry.manifest("foo/zstd", "v1").data)["layers"][0]["mediaType"].endswith("+zstd")
     podman("pull", *podman.flags(registry, cell), ref)
     assert podman("run", "--rm", "--network", "none", ref) == "podman-zstd"
@@ -157,14 +153,7 @@ def test_buildah_bud_from_registry(cell: Cell, registry: OCIRegistry, buildah: B
     result (its first layers are the base's; ``--digestfile`` names the stored manifest), and pulls it by digest."""
     host, flags = registry.host, buildah.flags(registry, cell)
     base = runnable("buildah-base")
-    registry.push("foo/base", base.content, "v1")
-    context = tmp_path / "context"
-    context.mkdir()
-    (context / "Containerfile").write_text(
-        f"FROM {host}/foo/base:v1\n"
-        'RUN ["/bin/busybox", "sh", "-c", "echo built > /built.txt"]\n'
-        'CMD ["/bin/busybox", "cat", "/built.txt"]\n'
-    )
+    context = build_context(registry, tmp_path, "buildah-base", "Containerfile")
     ref = f"{host}/foo/built:v1"
     buildah("bud", "--isolation", "chroot", *flags, "--tag", ref, str(context))
     argument, path = digest_file(tmp_path, "built")
