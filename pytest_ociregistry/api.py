@@ -24,7 +24,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
 from .auth import Access, EmptyCatalog
-from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, PreconditionFailed, RegistryError
+from .errors import (
+    ContentRangeRequired,
+    ErrorCode,
+    ImmutableTag,
+    ManifestTooLarge,
+    PreconditionFailed,
+    RegistryError,
+)
 from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPES, media_type_of, platform_manifest
 from .names import digest_of, is_tag
 from .options import Options
@@ -41,6 +48,7 @@ PULL_CHUNK_SIZE = 4 << 20
 # Set by a server (our keep-alive handler) that writes memoryviews as they are: blob bodies are then not copied.
 BUFFERS_OK_KEY = "ociregistry.buffers_ok"
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
+HARBOR_JSON = {"Content-Type": "application/json; charset=utf-8"}  # Harbor's own errors (lib/http.SendError)
 # Per-request facts the api leaves in the WSGI environ for the request log.
 ERROR_KEY = "ociregistry.error"
 IDENTITY_KEY = "ociregistry.identity"
@@ -182,6 +190,17 @@ class RegistryApp:
             return error.answered(status=400)
         if isinstance(error, PreconditionFailed):
             return error.answered(status=412)  # RFC 9110 section 15.5.13
+        if isinstance(error, ImmutableTag):
+            return _immutable_tag_refusal(error, options.immutable_tag_refusal)
+        manifest_read = route.kind in (Kind.MANIFEST_GET, Kind.MANIFEST_HEAD)
+        unknown = error.code in (ErrorCode.MANIFEST_UNKNOWN, ErrorCode.NAME_UNKNOWN)
+        if route.kind is Kind.MANIFEST_HEAD and unknown and route.tag and options.missing_tag_head_status != 404:
+            return error.answered(status=options.missing_tag_head_status)
+        if manifest_read and unknown and options.artifact_not_found:
+            if error.code is ErrorCode.NAME_UNKNOWN:
+                return RegistryError(ErrorCode.NOT_FOUND, f"repository {route.repo} not found", headers=HARBOR_JSON)
+            where = f"{route.repo}:{route.tag}" if route.tag else f"{route.repo}@{route.digest}"
+            return RegistryError(ErrorCode.NOT_FOUND, f"artifact {where} not found", headers=HARBOR_JSON)
         if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:
             if route.kind in (Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.BLOB_DELETE):
                 return RegistryError(ErrorCode.BLOB_UNKNOWN)
@@ -385,6 +404,8 @@ class RegistryApp:
 
     def handle_blob_delete(self, request: Request, route: Route) -> Response:
         self._check_delete()
+        if not self.options.blob_delete_enabled:
+            raise RegistryError(ErrorCode.UNSUPPORTED, "The operation is unsupported.", status=405, detail={})
         self.store.delete_blob(route.repo, route.digest)
         return Response(b"", 202)
 
@@ -499,20 +520,32 @@ class RegistryApp:
             response.headers.add("OCI-Tag", tag)
         response.headers["Location"] = self._location(request, f"/v2/{route.repo}/manifests/{manifest.digest}")
         response.headers["Docker-Content-Digest"] = manifest.digest
-        if manifest.info.subject and self.options.referrers_enabled:
+        if manifest.info.subject and (self.options.referrers_enabled or self.options.oci_subject_without_referrers):
             response.headers["OCI-Subject"] = manifest.info.subject
         return response
 
     def handle_manifest_delete(self, request: Request, route: Route) -> Response:
         self._check_delete()
+        if route.tag and self.options.tag_delete_unsupported:
+            raise RegistryError(
+                ErrorCode.UNSUPPORTED, f"unsupported digest {route.tag}: invalid checksum digest format",
+                headers=HARBOR_JSON,
+            )
         if route.tag and not self.options.delete_tags:
             raise RegistryError(ErrorCode.DIGEST_INVALID, "deleting by tag is not supported: name a digest")
         self.store.delete_manifest(route.repo, route.reference)
         return Response(b"", 202)
 
     def handle_referrers(self, request: Request, route: Route) -> Response:
-        if not self.options.referrers_enabled:
-            return self._parse_error(request, RegistryError(ErrorCode.UNKNOWN, "referrers API has been disabled", status=404))
+        options = self.options
+        if not options.referrers_enabled:
+            disabled = RegistryError(
+                ErrorCode.UNKNOWN, "referrers API has been disabled", status=options.referrers_disabled_status
+            )
+            return self._parse_error(request, disabled)
+        if (options.referrers_unknown_subject_invalid and self.store.has_repository(route.repo)
+                and not self.store.has_manifest(route.repo, route.digest)):
+            raise RegistryError(ErrorCode.MANIFEST_INVALID, detail="")
         filtering = self.options.referrers_filtering and route.artifact_type is not None
         spec = self.options.spec_referrers_list
         if spec and not self.store.has_repository(route.repo):
@@ -542,6 +575,26 @@ def required_access(route: Route) -> Access:
         return Access(((route.repo, frozenset({"delete"})),))
     return Access(((route.repo, frozenset({"pull"})),))
 
+
+
+def _immutable_tag_refusal(error: ImmutableTag, style: str) -> RegistryError:
+    """A refused push to (or delete of) an immutable tag, as the ``immutable_tag_refusal`` style answers it."""
+    if style == "quay":
+        return RegistryError(ErrorCode.TAG_IMMUTABLE, detail={"message": f"tag '{error.tag}' is immutable"})
+    if style == "harbor":
+        if error.delete:
+            message = f"the tag {error.tag} configured as immutable, cannot be deleted"
+        else:  # Harbor names the repository without its project
+            message = f"Failed to process request due to '{error.repo.partition('/')[2] or error.repo}:{error.tag}' " \
+                      "configured as immutable."
+        return RegistryError(ErrorCode.PRECONDITION, message, headers=HARBOR_JSON)
+    if style == "ecr" and not error.delete:
+        return RegistryError(
+            ErrorCode.TAG_INVALID,
+            f"The image tag '{error.tag}' already exists in the '{error.repo}' repository and cannot be overwritten "
+            "because the repository is immutable.",
+        )
+    return error
 
 
 def _in_spec(error: RegistryError, route: Route | None) -> RegistryError:

@@ -36,6 +36,10 @@ class ErrorCode(enum.Enum):
     UNAVAILABLE = (503, "service unavailable")
     PAGINATION_NUMBER_INVALID = (400, "invalid number of results requested")
     UNKNOWN = (500, "unknown error")
+    # Codes of hosted registries, outside the spec (see the options that answer them).
+    NOT_FOUND = (404, "not found")
+    PRECONDITION = (412, "precondition failed")
+    TAG_IMMUTABLE = (409, "tag is immutable and cannot be overwritten")
 
     @property
     def status(self) -> int:
@@ -115,6 +119,17 @@ class PreconditionFailed(RegistryError):
 
     def __init__(self, header: str) -> None:
         super().__init__(ErrorCode.DENIED, f"requested access to the resource is denied: {header} does not hold")
+
+
+class ImmutableTag(RegistryError):
+    """A push to, or a delete of, a tag that is immutable (``delete``: a delete; ``tag``: the tag). Answered as
+    the ``immutable_tag_refusal`` option says; by default 403 ``DENIED`` with ``message``."""
+
+    def __init__(self, repo: str, tag: str, message: str, *, delete: bool = False) -> None:
+        self.repo = repo
+        self.tag = tag
+        self.delete = delete
+        super().__init__(ErrorCode.DENIED, message)
 
 
 class ContentRangeRequired(RegistryError):

@@ -13,6 +13,11 @@ from .auth import Auth
 from .names import ALGORITHMS
 from .text import assignments, value_from_string
 
+UNSUPPORTED_MANIFESTS = ("no_media_type", "artifact_type", "artifact_type_subject", "media_type_parameters")
+"""The kinds of manifest the ``unsupported_manifests`` option can refuse."""
+IMMUTABLE_TAG_REFUSALS = ("denied", "ecr", "quay", "harbor")
+"""The values of the ``immutable_tag_refusal`` option."""
+
 
 @dataclass(frozen=True)
 class Options:
@@ -23,16 +28,71 @@ class Options:
     """
 
     delete_enabled: bool = True
-    """False: every DELETE answers 405 ``UNSUPPORTED`` "The operation is unsupported." (distribution's default)."""
+    """False: every DELETE answers 405 ``UNSUPPORTED`` "The operation is unsupported." (distribution's default;
+    GHCR-3: GHCR's answer to a manifest DELETE, skopeo#1880, 2023)."""
+
+    blob_delete_enabled: bool = True
+    """False: a blob DELETE answers 405 ``UNSUPPORTED`` "The operation is unsupported." with ``"detail":{}``;
+    manifests can still be deleted (Quay: ``endpoints/v2/blob.py`` @ ``ffba0c70``)."""
+
+    delete_untagged_only: bool = False
+    """True: a DELETE of a manifest by digest that a tag names, or an index in the repository lists, answers 403
+    ``DENIED`` and deletes nothing (DH-7: Docker Hub's registry API docs, since 2025-05)."""
+
+    tag_delete_unsupported: bool = False
+    """True: a DELETE of a manifest by tag answers 400 ``UNSUPPORTED`` "unsupported digest <tag>: invalid checksum
+    digest format" (``Content-Type: application/json; charset=utf-8``) and keeps the tag (HARBOR-7: harbor
+    PR#11971; ``src/server/registry/manifest.go`` @ ``c50c7ddd``)."""
 
     referrers_enabled: bool = True
-    """False: the referrers API answers 404, as a pre-1.1 registry does, so clients fall back to the tag schema."""
+    """False: the referrers API answers 404, as a pre-1.1 registry does, so clients fall back to the tag schema, and
+    a push with a ``subject`` answers no ``OCI-Subject`` (GHCR-1: ghcr-cleanup-action#13, 2024; rtvkiz/minimal#7,
+    2026)."""
+
+    referrers_disabled_status: int = 404
+    """The status of the referrers API when ``referrers_enabled`` is False, the body unchanged (ART-1: 406,
+    Artifactory before 7.90.1, ggcr PR#2026, 2024; HARBOR-3: 401, Harbor before 2.8, regclient ``9ea54d98``)."""
+
+    oci_subject_without_referrers: bool = False
+    """True: a push with a ``subject`` answers ``OCI-Subject`` even when ``referrers_enabled`` is False, so a client
+    that trusts the header skips the tag schema and the referrer is lost (DH-6: hub-feedback#2372, 2024-03; ECR-7:
+    sigstore-js PR#1183, 2024-06)."""
+
+    referrers_unknown_subject_invalid: bool = False
+    """True: the referrers of a digest the repository holds no manifest under answer 400 ``MANIFEST_INVALID``
+    "manifest invalid" with ``"detail":""`` instead of an empty list (QUAY-1: ``endpoints/v2/referrers.py`` @
+    ``ffba0c70``, since quay PR#3071, 2024-07)."""
 
     referrers_filtering: bool = True
     """False: ``?artifactType=`` is ignored and no ``OCI-Filters-Applied`` header is sent."""
 
     single_post_upload: bool = True
     """False: ``POST /blobs/uploads/?digest=`` ignores the digest and starts an upload (202)."""
+
+    unsupported_manifests: tuple[str, ...] = ()
+    """The manifests refused with 405 ``UNSUPPORTED`` "Invalid parameter at 'ImageManifest' failed to satisfy
+    constraint: 'Invalid JSON syntax'", any of: ``no_media_type`` (an OCI manifest or index without a top-level
+    ``mediaType``), ``artifact_type`` (any with ``artifactType``), ``artifact_type_subject`` (any with both
+    ``artifactType`` and ``subject``), ``media_type_parameters`` (an ``artifactType`` or descriptor media type with
+    ``;`` parameters, answered the same way: the sources do not quote ECR's answer) (ECR-6: containers/image PR#584,
+    2019; oras#1133, 2023; containers-roadmap#2783, 2026-03. ECR-9: containers-roadmap#2306, sigstore-js PR#1058,
+    2024)."""
+
+    max_layers: int | None = None
+    """A manifest with more layers than this answers 405 ``UNSUPPORTED`` "Invalid parameter at 'ImageManifest'
+    failed to satisfy constraint: 'Limit on number of layers per image exceeded'" (ECR-11: tart#890, 2024; ECR's
+    limit is not stated there). None: no limit."""
+
+    known_media_types: tuple[str, ...] = ()
+    """When set, the only media types a manifest may name for its ``artifactType``, its config, its layers and its
+    index entries; another answers 400 ``MANIFEST_INVALID`` "manifest invalid" with ``"detail":"unknown media type:
+    <type>"`` (GITLAB-1: ocx#480, 2026-09; flux2#3724, 2023; the list is GitLab's ``supported-media-types.md``)."""
+
+    config_media_types: tuple[str, ...] = ()
+    """When set, the only config media types a manifest may name; another answers 400 ``MANIFEST_INVALID`` with
+    ``"detail":{"message":"failed to parse manifest: manifest data does not match schema: '<type>' is not one of
+    [...]"}`` (QUAY-4: deckhouse-cli PR#55, 2024-11, an older Project Quay; Quay's own source takes any type since
+    2024-06)."""
 
     max_page_size: int | None = None
     """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR caps it at 1000)."""
@@ -41,10 +101,39 @@ class Options:
     """False: a truncated tag or catalog list sends no ``Link`` header."""
 
     tag_get_digest: bool = True
-    """False: a manifest GET sends no ``Docker-Content-Digest`` (ECR); HEAD still does."""
+    """False: a manifest GET by tag sends no ``Docker-Content-Digest``; HEAD still does (ECR-3:
+    Docker.Registry.DotNet#34, 2025-10; containers-roadmap#1931)."""
 
     immutable_tags: bool = False
     """True: pushing other content to an existing tag, or deleting a tag, answers 403 ``DENIED``."""
+
+    immutable_tag_patterns: tuple[str, ...] = ()
+    """When set, ``immutable_tags`` applies only to the tags matching one of these shell patterns (``v*``,
+    ``release-?``), as Harbor's and ECR's immutability rules select tags."""
+
+    immutable_tag_refusal: str = "denied"
+    """How a push to an immutable tag is refused: ``denied`` (403 ``DENIED``; the same content again is a no-op),
+    or as a service answers it, the same content refused too: ``ecr`` (400 ``TAG_INVALID`` "The image tag '<tag>'
+    already exists in the '<repo>' repository and cannot be overwritten because the repository is immutable.";
+    ECR-12: containers-roadmap#862, #2380; the status is not shown there), ``quay`` (409 ``TAG_IMMUTABLE`` "tag is
+    immutable and cannot be overwritten", ``"detail":{"message":"tag '<tag>' is immutable"}``, deletes too; QUAY-7:
+    ``endpoints/v2/manifest.py`` @ ``ffba0c70``), ``harbor`` (412 ``PRECONDITION`` "Failed to process request due
+    to '<repository without project>:<tag>' configured as immutable.", a delete "the tag <tag> configured as
+    immutable, cannot be deleted"; HARBOR-2: ``middleware/immutable`` @ ``c50c7ddd``)."""
+
+    tags_list_digests: bool = False
+    """True: the tag list also names each manifest no tag names, by its digest (ART-3: skopeo#2346; containers/image
+    ``7d50f743``, 2024)."""
+
+    missing_tag_head_status: int = 404
+    """The status of a manifest HEAD by a tag that does not exist (ART-2: 403, Artifactory virtual repositories;
+    ggcr ``a927d7c9``, 2023)."""
+
+    artifact_not_found: bool = False
+    """True: a manifest that does not exist answers 404 ``NOT_FOUND`` "artifact <repo>:<tag> not found" (by digest
+    "artifact <repo>@<digest> not found"; a repository that does not exist "repository <repo> not found") with
+    ``Content-Type: application/json; charset=utf-8`` (HARBOR-4: containers/image ``23d7e701``, 2024, Harbor
+    2.10.2)."""
 
     absolute_location: bool = False
     """True: ``Location`` headers are absolute URLs (``http://host/v2/...``) instead of paths."""
@@ -177,7 +266,8 @@ class Options:
     """False: DELETE of a manifest by tag answers 400 ``DIGEST_INVALID`` and keeps the tag (distribution 2.8)."""
 
     tag_pagination: bool = True
-    """False: the tag list ignores ``n`` and ``last`` and sends the whole list (distribution 2.8)."""
+    """False: the tag list ignores ``n`` and ``last`` and sends the whole list (distribution 2.8; GITLAB-2: GitLab's
+    repositories not migrated to its metadata database, gitlab MR!98215)."""
 
     distribution_pagination: bool = False
     """True: an ``n`` that is not a number is ignored, and one over ``max_page_size`` answers 400
@@ -220,6 +310,12 @@ class Options:
         if not self.digest_algorithms or unknown:
             raise TypeError(f"oci_registry option digest_algorithms takes some of {', '.join(ALGORITHMS)}, "
                             f"not {self.digest_algorithms!r}")
+        if not set(self.unsupported_manifests) <= set(UNSUPPORTED_MANIFESTS):
+            raise TypeError(f"oci_registry option unsupported_manifests takes some of "
+                            f"{', '.join(UNSUPPORTED_MANIFESTS)}, not {self.unsupported_manifests!r}")
+        if self.immutable_tag_refusal not in IMMUTABLE_TAG_REFUSALS:
+            raise TypeError(f"oci_registry option immutable_tag_refusal takes one of "
+                            f"{', '.join(IMMUTABLE_TAG_REFUSALS)}, not {self.immutable_tag_refusal!r}")
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied. An unknown name, or a value of the wrong type, raises ``TypeError``
@@ -259,6 +355,8 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return value is None or _is_instance(value, int)
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
     if hint == tuple[str, ...]:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
     if hint == Auth | None:

@@ -8,6 +8,7 @@ hashed as it arrives and held once.
 from __future__ import annotations
 
 import bisect
+import fnmatch
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -16,7 +17,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import ContentRangeRequired, ErrorCode, ManifestTooLarge, RegistryError
+from .acceptance import check_manifest
+from .errors import ContentRangeRequired, ErrorCode, ImmutableTag, ManifestTooLarge, RegistryError
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
@@ -212,6 +214,11 @@ class Repository:
         del self.sorted_tags[bisect.bisect_left(self.sorted_tags, tag)]
 
 
+def _refuses_same_digest(options: Options) -> bool:
+    """Whether a push of the content an immutable tag already names is refused too (ECR, Quay, Harbor do)."""
+    return options.immutable_tag_refusal != "denied"
+
+
 def page(items: list[str], n: int | None, last: str | None) -> tuple[list[str], bool]:
     """One page of a sorted list: at most ``n`` items after ``last`` (exclusive), and whether more follow."""
     start = bisect.bisect_right(items, last) if last else 0
@@ -351,6 +358,12 @@ class Store:
         repo = self._repos.get(name)
         return repo is not None and repo.exists
 
+    def has_manifest(self, name: str, digest: str) -> bool:
+        """Whether repository ``name`` holds a manifest under ``digest``."""
+        with self._lock:
+            repo = self._repos.get(name)
+            return repo is not None and digest in repo.manifests
+
     def repositories(
         self, n: int | None = None, last: str | None = None, *, with_blobs: bool = True
     ) -> tuple[list[str], bool]:
@@ -372,6 +385,9 @@ class Store:
             listed = repo is not None and (repo.had_tag if self.options.tags_list_needs_tag else repo.had_manifest)
             if repo is None or not listed:
                 raise RegistryError(ErrorCode.NAME_UNKNOWN)
+            if self.options.tags_list_digests:
+                untagged = set(repo.manifests) - set(repo.tags.values())
+                return page(sorted([*repo.sorted_tags, *untagged]), n, last)
             return page(repo.sorted_tags, n, last)
 
     # Blobs --------------------------------------------------------------------------------------------------------
@@ -433,9 +449,7 @@ class Store:
         with self._lock:
             self._fence()
             repo = self._repo(name)
-            if self.options.immutable_tags and any(
-                digest in m.info.blobs for m in self._tagged_manifests(repo)
-            ):
+            if any(digest in m.info.blobs for m in self._immutably_tagged_manifests(repo)):
                 raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: blob is in use")
             if repo.blobs.pop(digest, None) is None:
                 raise RegistryError(ErrorCode.BLOB_UNKNOWN)
@@ -559,6 +573,7 @@ class Store:
         known_type = known.media_type if known else None
         info = inspect(data, content_type, strict=options.validate_manifests, known=known_type,
                        layer_urls=options.distribution_layer_urls)
+        check_manifest(data, info, options)
         with self._lock:
             self._fence()
             repo = self._repos.get(name) or Repository()
@@ -566,11 +581,9 @@ class Store:
                 precondition(repo.tags.get(tag) if tag else (digest if digest in repo.manifests else None))
             manifest = repo.manifests.get(digest) or Manifest(digest, bytes(data), info.media_type, info)
             self._check_references(repo, manifest.info, options.check_references)
-            for t in all_tags if options.immutable_tags else ():
-                if repo.tags.get(t, digest) != digest:
-                    raise RegistryError(
-                        ErrorCode.DENIED, "requested access to the resource is denied: cannot overwrite tag"
-                    )
+            for t in all_tags:
+                if self._immutable(t) and t in repo.tags and (repo.tags[t] != digest or _refuses_same_digest(options)):
+                    raise ImmutableTag(name, t, "requested access to the resource is denied: cannot overwrite tag")
             repo = self._make_repo(name)
             repo.manifests[digest] = manifest
             repo.had_manifest = True
@@ -606,22 +619,28 @@ class Store:
 
     def delete_manifest(self, name: str, reference: str) -> None:
         """Delete a tag, or a manifest by digest (and, with ``untag_on_delete``, the tags that point at it)."""
-        immutable = self.options.immutable_tags
         with self._lock:
             self._fence()
             repo = self._repo(name)
             if is_tag(reference):
                 if reference not in repo.tags:
                     raise RegistryError(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown to registry: tag does not exist")
-                if immutable:
-                    raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: tag is immutable")
+                if self._immutable(reference):
+                    raise ImmutableTag(
+                        name, reference, "requested access to the resource is denied: tag is immutable", delete=True
+                    )
                 repo.remove_tag(reference)
                 return
             if reference not in repo.manifests:
                 raise RegistryError(ErrorCode.MANIFEST_UNKNOWN)
             tags = [t for t, d in repo.tags.items() if d == reference]
-            if immutable and tags:
-                raise RegistryError(ErrorCode.DENIED, "requested access to the resource is denied: manifest is tagged")
+            immutable = [t for t in sorted(tags) if self._immutable(t)]
+            if immutable:
+                raise ImmutableTag(
+                    name, immutable[0], "requested access to the resource is denied: manifest is tagged", delete=True
+                )
+            if self.options.delete_untagged_only and (tags or self._listed_by_index(repo, reference)):
+                raise RegistryError(ErrorCode.DENIED)
             del repo.manifests[reference]
             if self.options.untag_on_delete:
                 for t in tags:
@@ -639,6 +658,16 @@ class Store:
             if wanted is None or (m.info.artifact_type or "").lower() == wanted
         ]
 
+    def _immutable(self, tag: str) -> bool:
+        """Whether ``tag`` is immutable (``immutable_tags``, and one of ``immutable_tag_patterns`` if any)."""
+        options = self.options
+        patterns = options.immutable_tag_patterns
+        return options.immutable_tags and (not patterns or any(fnmatch.fnmatchcase(tag, p) for p in patterns))
+
+    def _immutably_tagged_manifests(self, repo: Repository) -> list[Manifest]:
+        digests = {d for t, d in repo.tags.items() if self._immutable(t)}
+        return [repo.manifests[d] for d in digests if d in repo.manifests]
+
     @staticmethod
-    def _tagged_manifests(repo: Repository) -> list[Manifest]:
-        return [repo.manifests[d] for d in set(repo.tags.values()) if d in repo.manifests]
+    def _listed_by_index(repo: Repository, digest: str) -> bool:
+        return any(digest in m.info.children for m in repo.manifests.values())
