@@ -438,6 +438,21 @@ def runnable(label: str, arch: str = "amd64", *, docker: bool = False) -> Runnab
     return Runnable(label, tars, config, built)
 
 
+@functools.cache
+def small_image(label: str, *, docker: bool = False) -> Runnable:
+    """An image of one small layer (``/label.txt`` holding ``label``), not runnable: for pushes and pulls that
+    should cost little."""
+    tars = (_tar({"label.txt": label.encode()}),)
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Labels": {"label": label}},
+        "rootfs": {"type": "layers", "diff_ids": [digest_of(tar) for tar in tars]},
+    }
+    built = content.image(tars, config, platform={"architecture": "amd64", "os": "linux"}, docker=docker)
+    return Runnable(label, tars, config, built)
+
+
 def write_docker_archive(path: Path, name: str, image: Runnable) -> Path:
     """Write ``image`` as a ``docker save`` archive tagged ``name`` (what ``docker load``, ``ctr images import`` and
     ``podman load`` read)."""

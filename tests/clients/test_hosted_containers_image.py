@@ -1,0 +1,101 @@
+"""The containers/image clients, skopeo 1.9 and podman 4.3, against each hosted preset (see ``hosted.py``): a push
+and a pull, the tag list and a delete, each asserting the outcome the matrix declares for that preset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from client_support import (
+    Podman,
+    Skopeo,
+    assert_gone,
+    assert_same_content,
+    read_layout,
+    read_registry,
+    small_image,
+    write_docker_archive,
+    write_layout,
+)
+from hosted import HostedCell, Outcome, evidence
+
+from pytest_ociregistry import OCIRegistry
+
+
+def seed(registry: OCIRegistry, repo: str, label: str, *tags: str) -> None:
+    """Store :func:`small_image` ``label`` under each of ``tags`` through the registry's own API."""
+    for tag in tags:
+        registry.push(repo, small_image(label).content, tag)
+
+
+@evidence("skopeo", ("push", "pull"))
+def test_skopeo_push_pull(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, skopeo: Skopeo, tmp_path: Path
+) -> None:
+    """skopeo copies a small OCI image from a layout into the registry and back out, digest for digest."""
+    image = small_image("hosted-skopeo").content
+    write_layout(tmp_path / "src", "v1", image)
+    remote = f"docker://{registry.host}/foo/app:v1"
+
+    done = skopeo.run("copy", "--dest-tls-verify=false", f"oci:{tmp_path / 'src'}:v1", remote)
+    outcomes["push"].check(done.returncode, done.stderr, "skopeo copy (push)")
+    if outcomes["push"].passes:
+        assert_same_content(read_registry(registry, "foo/app", "v1"), image)
+    else:
+        registry.push("foo/app", image, "v1")
+
+    done = skopeo.run("copy", "--src-tls-verify=false", remote, f"oci:{tmp_path / 'out'}:v1")
+    outcomes["pull"].check(done.returncode, done.stderr, "skopeo copy (pull)")
+    if outcomes["pull"].passes:
+        assert_same_content(read_layout(tmp_path / "out", "v1"), image)
+
+
+@evidence("skopeo", ("tag list", "delete"))
+def test_skopeo_tags_and_delete(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, skopeo: Skopeo
+) -> None:
+    """``skopeo list-tags`` lists three tags; ``skopeo delete`` deletes one image by tag (it reads the manifest
+    for its digest, then sends DELETE by digest), and with it both tags on it."""
+    seed(registry, "foo/app", "hosted-tags-1", "v1", "v1-alias")
+    seed(registry, "foo/app", "hosted-tags-2", "v2")
+    remote = f"docker://{registry.host}/foo/app"
+
+    done = skopeo.run("list-tags", "--tls-verify=false", remote)
+    outcomes["tag list"].check(done.returncode, done.stderr, "skopeo list-tags")
+    if outcomes["tag list"].passes:
+        assert sorted(json.loads(done.stdout)["Tags"]) == ["v1", "v1-alias", "v2"]
+
+    done = skopeo.run("delete", "--tls-verify=false", f"{remote}:v1")
+    outcomes["delete"].check(done.returncode, done.stderr, "skopeo delete")
+    if outcomes["delete"].passes:
+        assert_gone(registry, "foo/app", "v1")
+        assert registry.tags("foo/app") == ["v2"]
+    else:
+        assert registry.tags("foo/app") == ["v1", "v1-alias", "v2"]
+
+
+@evidence("podman", ("push", "pull"))
+def test_podman_push_pull(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, podman: Podman, tmp_path: Path
+) -> None:
+    """podman pushes a small image it loaded (as Docker schema 2: ``--digestfile`` names the stored manifest) and
+    pulls it back (the image it then holds is the stored config)."""
+    host, image = registry.host, small_image("hosted-podman")
+    ref = f"{host}/foo/app:v1"
+    podman("load", "--input", str(write_docker_archive(tmp_path / "image.tar", ref, image)))
+
+    digest_file = tmp_path / "digest"
+    done = podman.run("push", "--tls-verify=false", f"--digestfile={digest_file}", ref)
+    outcomes["push"].check(done.returncode, done.stderr, "podman push")
+    if outcomes["push"].passes:
+        assert digest_file.read_text() == registry.manifest("foo/app", "v1").digest
+    else:
+        registry.push("foo/app", small_image("hosted-podman", docker=True).content, "v1")
+    config = json.loads(registry.manifest("foo/app", "v1").data)["config"]["digest"]
+
+    podman("rmi", ref)
+    done = podman.run("pull", "--tls-verify=false", ref)
+    outcomes["pull"].check(done.returncode, done.stderr, "podman pull")
+    if outcomes["pull"].passes:
+        assert "sha256:" + podman("image", "inspect", "--format", "{{.Id}}", ref).strip() == config
+        podman("rmi", ref)
