@@ -3,6 +3,7 @@ and a pull, the tag list and a delete, each asserting the outcome the matrix dec
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from client_support import (
 from hosted import HostedCell, Outcome, evidence
 
 from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry.manifest import DOCKER_MANIFEST, OCI_MANIFEST
 
 
 def seed(registry: OCIRegistry, repo: str, label: str, *tags: str) -> None:
@@ -72,6 +74,35 @@ def test_skopeo_tags_and_delete(
         assert registry.tags("foo/app") == ["v2"]
     else:
         assert registry.tags("foo/app") == ["v1", "v1-alias", "v2"]
+
+
+@evidence("skopeo", ("push an OCI manifest without mediaType",))
+def test_skopeo_push_without_media_type(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, skopeo: Skopeo, tmp_path: Path
+) -> None:
+    """skopeo copies an OCI image whose manifest has no top-level ``mediaType`` (image-spec 1.0 leaves it out) into
+    the registry: as it is, or, when the registry refuses it as ECR does (405 ``UNSUPPORTED`` "Invalid JSON
+    syntax"), converted to Docker schema 2 and pushed again."""
+    image = small_image("hosted-bare").content
+    doc = json.loads(image.manifest)
+    del doc["mediaType"]
+    bare = dataclasses.replace(image, manifest=json.dumps(doc).encode())
+    write_layout(tmp_path / "src", "v1", bare)
+
+    outcome = outcomes["push an OCI manifest without mediaType"]
+    done = skopeo.run("copy", "--dest-tls-verify=false", f"oci:{tmp_path / 'src'}:v1",
+                      f"docker://{registry.host}/foo/app:v1")  # fmt: skip
+    outcome.check(done.returncode, done.stderr, "skopeo copy")
+    puts = [(e.status, e.error) for e in registry.requests if e.method == "PUT" and "/manifests/" in e.path]
+    if outcome.workaround:
+        assert puts == [(405, "UNSUPPORTED"), (201, None)], puts
+        stored = registry.manifest("foo/app", "v1")
+        assert stored.media_type == DOCKER_MANIFEST
+        assert json.loads(stored.data)["layers"][0]["digest"] == doc["layers"][0]["digest"]
+    elif outcome.passes:
+        assert puts == [(201, None)], puts
+        assert registry.manifest("foo/app", "v1").data == bare.manifest
+        assert registry.manifest("foo/app", "v1").media_type == OCI_MANIFEST
 
 
 @evidence("podman", ("push", "pull"))

@@ -64,3 +64,21 @@ def test_ctr_push_pull(
     if outcomes["pull"].passes:
         assert listed(ctr, ref)[1] == image.digest
         ctr("images", "rm", ref)
+
+
+@evidence("docker", ("push the same tag again",), ("reference", "ecr", "quay", "harbor"),
+          overrides=(("immutable_tags", True),))  # fmt: skip
+def test_docker_repush_immutable_tag(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, docker: Docker, tmp_path: Path
+) -> None:
+    """With immutable tags on (a repository setting at each service), docker pushes an image, then pushes the
+    same image to the same tag again: a no-op where only a change is refused, a failure with the service's words
+    where the same content is refused too."""
+    ref = f"{registry.host}/foo/app:v1"
+    docker("load", "--input", str(write_docker_archive(tmp_path / "image.tar", ref, small_image("hosted-immutable"))))
+    docker("push", ref)
+    stored = registry.manifest("foo/app", "v1")
+    done = docker.run("push", ref)
+    outcomes["push the same tag again"].check(done.returncode, done.stdout + done.stderr, "docker push (again)")
+    assert registry.manifest("foo/app", "v1") == stored
+    docker("image", "rm", ref)

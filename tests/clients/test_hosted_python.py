@@ -46,11 +46,15 @@ def test_oras_push_pull(
     oras_client: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """oras-py pushes two small files (POST, then PUT with the body) and pulls them back."""
+    """oras-py pushes two small files (POST, then PUT with the body; its config is the empty ``{}`` as
+    ``application/vnd.unknown.config.v1+json``) and pulls them back."""
     files = files_to_push(tmp_path / "src", monkeypatch, {"a.txt": 10, "b.bin": 5000})
     target = f"{registry.host}/foo/artifact:v1"
-    pushed = outcomes["push"].call(oras_client.push, target, files=sorted(files), quiet=True)
+    pushed = outcomes["push"].call(
+        oras_client.push, target, files=sorted(files), quiet=True, printed=lambda: caplog.text
+    )
     if pushed is None:  # refused: the pull reads what the registry's own API stores
         registry.push_artifact("foo/artifact", "application/vnd.example", blobs=files, tag="v1")
     else:
@@ -68,6 +72,7 @@ def test_oras_chunked_push(
     oras_client: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """oras-py pushes a 5 MiB file in ``Content-Range`` PATCHes: 4 MiB then 1 MiB, and in one 5 MiB PATCH (its
     default chunk size is 16 MiB). It takes any 2xx for a PATCH and counts the offset itself (never reads
@@ -77,13 +82,41 @@ def test_oras_chunked_push(
         data = files_to_push(tmp_path / name, monkeypatch, {name: 5 * MIB})[name]
         registry.requests.clear()
         target = f"{registry.host}/foo/artifact:{name.removesuffix('.bin')}"
-        outcome.call(oras_client.push, target, files=[name], do_chunked=True, chunk_size=chunk, quiet=True)
+        outcome.call(
+            oras_client.push, target, files=[name], do_chunked=True, chunk_size=chunk, quiet=True,
+            printed=lambda: caplog.text,
+        )  # fmt: skip
         patches = [e.headers.get("Content-Range") for e in registry.requests if e.method == "PATCH"]
         sent = ["0-4194303", "4194304-5242879"] if chunk == 4 * MIB else ["0-5242879"]
         assert patches[: len(sent)] == sent[: len(patches)] and patches, patches
         if outcome.passes:
             assert patches == sent
             assert registry.blob("foo/artifact", digest_of(data)) == data
+
+
+@evidence("oras-py", ("push with an OCI image config",))
+def test_oras_push_with_image_config(
+    cell: HostedCell,
+    outcomes: dict[str, Outcome],
+    registry: OCIRegistry,
+    oras_client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """oras-py pushes a file with a config of its own typed ``application/vnd.oci.image.config.v1+json``
+    (``manifest_config="config.json:<type>"``): what a registry that takes only known config types accepts."""
+    files = files_to_push(tmp_path / "src", monkeypatch, {"a.txt": 10, "config.json": 0})
+    (tmp_path / "src" / "config.json").write_text("{}")
+    target = f"{registry.host}/foo/artifact:v1"
+    config = "config.json:application/vnd.oci.image.config.v1+json"
+    pushed = outcomes["push with an OCI image config"].call(
+        oras_client.push, target, files=["a.txt"], manifest_config=config, quiet=True
+    )
+    if pushed is not None:
+        stored = json.loads(registry.manifest("foo/artifact", "v1").data)
+        assert stored["config"] == {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+                                    "digest": digest_of(b"{}")}  # fmt: skip
+        assert registry.blob("foo/artifact", digest_of(files["a.txt"])) == files["a.txt"]
 
 
 @evidence("oras-py", ("tag list", "delete"))
