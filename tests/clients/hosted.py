@@ -4,19 +4,21 @@ the control), and how each ends.
 A test declares what it covers with :func:`evidence`, which is also its parametrization: it runs once per preset,
 with that preset's expected :class:`Outcome` for each operation (:data:`EXPECTED`; "passes" unless listed there).
 The test asserts that outcome: success, or the client's exact error text. ``python tests/clients/hosted.py`` prints
-the matrix; ``tests/clients/test_hosted_matrix.py`` checks that docs/reference/hosted-clients.md shows it.
+the matrix (``--write``: into docs/reference/hosted-clients.md); ``tests/clients/test_hosted_matrix.py`` checks
+that the page shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from matrix import Cell
 
-from pytest_ociregistry import PRESETS
+from pytest_ociregistry import PRESETS, Options
 
 # The hosted presets, in the catalogue's order; those not in PRESETS yet are left out.
 CATALOGUE = ("ecr", "ghcr", "dockerhub", "gar", "acr", "quay", "harbor", "artifactory", "gitlab", "zot")
@@ -45,13 +47,13 @@ class HostedCell(Cell):
 @dataclass(frozen=True)
 class Outcome:
     """How one operation of one client ends against one preset: it passes (``error`` empty), possibly through
-    the client's own workaround for the preset's quirk (``workaround``), or fails, printing ``error``. ``quirk``
-    names the catalogue id(s), ``source`` the upstream report, bug or workaround."""
+    the client's own workaround for the preset's quirk, or showing the quirk (``note`` says how), or fails,
+    printing ``error``. ``quirk`` names the catalogue id(s), ``source`` the upstream report, bug or workaround."""
 
     error: str = ""
     quirk: str = ""
     source: str = ""
-    workaround: str = ""
+    note: str = ""
 
     @property
     def passes(self) -> bool:
@@ -87,11 +89,70 @@ def fails(error: str, quirk: str, source: str) -> Outcome:
 
 def works_around(workaround: str, quirk: str, source: str) -> Outcome:
     """The client passes through its own ``workaround`` for the preset's ``quirk``."""
-    return Outcome(quirk=quirk, source=source, workaround=workaround)
+    return Outcome(quirk=quirk, source=source, note=f"through its workaround: {workaround}")
 
 
-# (preset, client, operation) → outcome; every other combination passes.
-EXPECTED: dict[tuple[str, str, str], Outcome] = {}
+def shows(what: str, quirk: str, source: str) -> Outcome:
+    """The client passes, and ``what`` it shows of the preset's ``quirk``."""
+    return Outcome(quirk=quirk, source=source, note=what)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """``client``'s ``operation`` ends with ``outcome`` against a registry whose options satisfy ``when``."""
+
+    client: str
+    operation: str
+    when: Callable[[Options], bool]
+    outcome: Outcome
+
+
+GHCR_3 = "https://github.com/podman-container-tools/skopeo/issues/1880"
+DH_7 = "https://docs.docker.com/reference/api/registry/latest/operations/DeleteImageManifest/"
+ORAS_403 = "https://github.com/oras-project/oras-py/blob/0.2.43/oras/provider.py#L1016"
+DXF_DIGEST = "https://github.com/davedoesdev/dxf/blob/v12.1.1/dxf/__init__.py#L611"
+# The outcome of each client operation that a quirk changes, by the option that turns the quirk on: a preset's
+# cells follow from its options, whichever preset sets them. The first match wins; no match: it passes.
+EXPECTED: tuple[Expect, ...] = (
+    # Deletes: refused (GHCR-3), refused while tagged (DH-7), or the digest missing from GET (ECR-3).
+    Expect("skopeo", "delete", lambda o: not o.delete_enabled, fails(
+        '{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]} (405 Method Not Allowed)',
+        "GHCR-3", GHCR_3)),
+    Expect("oras-py", "delete", lambda o: not o.delete_enabled, fails(
+        "Delete was not successful: {'errors': [{'code': 'UNSUPPORTED', 'message': 'The operation is unsupported.'}]}",
+        "GHCR-3", GHCR_3)),
+    Expect("python-dxf", "delete", lambda o: not o.delete_enabled, fails(
+        "405 Client Error: Method Not Allowed", "GHCR-3", GHCR_3)),
+    Expect("skopeo", "delete", lambda o: o.delete_untagged_only, fails(
+        '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]} (403 Forbidden)',
+        "DH-7", DH_7)),
+    Expect("oras-py", "delete", lambda o: o.delete_untagged_only, fails(
+        "Cannot respond to request for authentication.", "DH-7; oras-py takes any 403 for an auth challenge",
+        ORAS_403)),
+    Expect("python-dxf", "delete", lambda o: o.delete_untagged_only, fails(
+        "403 Client Error: Forbidden", "DH-7", DH_7)),
+    Expect("skopeo", "delete", lambda o: not o.tag_get_digest, works_around(
+        "it digests the manifest GET returned, which has no `Docker-Content-Digest`", "ECR-3, ECR-13",
+        "https://github.com/containers/image/pull/1497")),
+    Expect("python-dxf", "delete", lambda o: not o.tag_get_digest, works_around(
+        "it hashes the manifest GET returned, which has no `Docker-Content-Digest`", "ECR-3", DXF_DIGEST)),
+    # Manifests refused: without mediaType (ECR-6), immutable tags (ECR-12, QUAY-7, HARBOR-2).
+    Expect("skopeo", "push an OCI manifest without mediaType", lambda o: "no_media_type" in o.unsupported_manifests,
+           works_around('after the 405 `UNSUPPORTED` "Invalid JSON syntax" it converts the image to Docker schema 2 '
+                        "and pushes that", "ECR-6", "https://github.com/containers/image/pull/584")),
+    Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "ecr", fails(
+        "tag invalid: The image tag 'v1' already exists in the 'foo/app' repository and cannot be overwritten "
+        "because the repository is immutable.", "ECR-12", "https://github.com/aws/containers-roadmap/issues/862")),
+    # A HEAD of a missing tag answers 403 (ART-2): containerd checks the tag before a push and stops.
+    *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
+        "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",
+        "https://github.com/containerd/containerd/pull/6684")) for op in ("push", "push and pull with credentials")),
+    # The untagged manifest named in the tag list by its digest (ART-3).
+    Expect("skopeo", "tag list", lambda o: o.tags_list_digests, shows(
+        "and lists the untagged image's digest among the tags (skopeo 1.9 checks no tag; 1.15.1 failed with "
+        "`registry returned invalid tag`, 1.15.2 skips digests)", "ART-3",
+        "https://github.com/containers/skopeo/issues/2346")),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,8 +169,11 @@ class Row:
 ROWS: list[Row] = []
 
 
-def expected(preset: str, client: str, operation: str) -> Outcome:
-    return EXPECTED.get((preset, client, operation), PASSES)
+def expected(cell: HostedCell, client: str, operation: str) -> Outcome:
+    """What ``client``'s ``operation`` does against ``cell``'s registry (its preset's options and its overrides)."""
+    options = PRESETS[cell.preset].replace(**dict(cell.overrides))
+    found = [e.outcome for e in EXPECTED if (e.client, e.operation) == (client, operation) and e.when(options)]
+    return found[0] if found else PASSES
 
 
 def evidence(
@@ -123,7 +187,7 @@ def evidence(
     """Parametrize a test over ``presets`` (arguments ``cell``, a :class:`HostedCell`, and ``outcomes``, each
     operation's :class:`Outcome` there) and record it in the matrix."""
     cells = tuple(HostedCell(p, False, auth, tuple(overrides)) for p in presets if p in PRESETS)
-    table = {op: tuple(expected(c.preset, client, op) for c in cells) for op in operations}
+    table = {op: tuple(expected(c, client, op) for c in cells) for op in operations}
 
     def mark(test: F) -> F:
         ROWS.append(Row(client, tuple(operations), cells, f"{test.__module__}.{test.__name__}", table))
@@ -136,13 +200,13 @@ def evidence(
 
 def _cell(outcome: Outcome, note: int) -> str:
     if outcome.passes:
-        return f"✓ ({note})" if outcome.workaround else "✓"
+        return f"✓ ({note})" if outcome.note else "✓"
     return f"**✗** ({note})"
 
 
 def render(rows: Sequence[Row]) -> str:
     """The matrix as Markdown: a line per client and operation, a column per preset (✓ passes, ✗ fails), and a
-    numbered note for each cell that is not a plain pass (the error text, or the workaround, with the quirk and its
+    numbered note for each cell that is not a plain pass (the error text, or how it passes, with the quirk and its
     source)."""
     lines = [f"| client | operation | {' | '.join(COLUMNS)} |", "|---" * (len(COLUMNS) + 2) + "|"]
     notes: list[str] = []
@@ -156,10 +220,10 @@ def render(rows: Sequence[Row]) -> str:
                     cells.append("")
                     continue
                 if outcome != PASSES:
-                    what = f"the client passes through its workaround: {outcome.workaround}" if outcome.passes \
+                    what = f"passes {outcome.note}" if outcome.passes \
                         else f"fails with `{outcome.error}`"  # fmt: skip
                     notes.append(f"{len(notes) + 1}. {preset}, {row.client} {op}: {what} ({outcome.quirk}; "
-                                 f"{outcome.source})")  # fmt: skip
+                                 f"<{outcome.source}>)")  # fmt: skip
                 cells.append(_cell(outcome, len(notes)))
             label = op + ("".join(f" ({n}={v!r})" for n, v in row.cells[0].overrides) if row.cells else "")
             lines.append(f"| {row.client} | {label} | {' | '.join(cells)} |")
@@ -169,7 +233,6 @@ def render(rows: Sequence[Row]) -> str:
 def load_all() -> list[Row]:
     """Import every hosted-client test module and return the rows they declare (by client, then as declared)."""
     import importlib
-    from pathlib import Path
 
     for path in sorted(Path(__file__).parent.glob("test_hosted_*.py")):
         importlib.import_module(path.stem)
@@ -177,7 +240,27 @@ def load_all() -> list[Row]:
     return sorted(ROWS, key=lambda row: order.get(row.client, len(order)))
 
 
+PAGE = Path(__file__).parent.parent.parent / "docs" / "reference" / "hosted-clients.md"
+BEGIN, END = (
+    "<!-- hosted client matrix: generated by python tests/clients/hosted.py -->\n",
+    "<!-- end of hosted client matrix -->",
+)
+
+
+def page_with(table: str) -> str:
+    """docs/reference/hosted-clients.md with ``table`` between its markers."""
+    text = PAGE.read_text()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return f"{text[:start]}{table}\n{text[end:]}"
+
+
 if __name__ == "__main__":
+    import sys
+
     import hosted  # the module the test modules register in, not this __main__ copy
 
-    print(hosted.render(hosted.load_all()))
+    table = hosted.render(hosted.load_all())
+    if sys.argv[1:] == ["--write"]:
+        PAGE.write_text(page_with(table))
+    else:
+        print(table)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from client_support import Ctr, Docker, assert_same_content, read_registry, small_image, write_docker_archive
 from hosted import HostedCell, Outcome, evidence
+from matrix import USER
 from test_containerd import import_image, listed
 
 from pytest_ociregistry import OCIRegistry
@@ -82,3 +83,39 @@ def test_docker_repush_immutable_tag(
     outcomes["push the same tag again"].check(done.returncode, done.stdout + done.stderr, "docker push (again)")
     assert registry.manifest("foo/app", "v1") == stored
     docker("image", "rm", ref)
+
+
+@evidence("docker", ("push and pull with credentials",), auth="bearer")
+def test_docker_with_credentials(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, docker: Docker, tmp_path: Path
+) -> None:
+    """With a user configured (Bearer auth, or the scheme the preset's service uses), docker logs in, pushes a
+    small image and pulls it back."""
+    ref = f"{registry.host}/foo/app:v1"
+    docker("load", "--input", str(write_docker_archive(tmp_path / "image.tar", ref, small_image("hosted-docker-auth"))))
+    done = docker.run("login", "--username", USER.name, "--password-stdin", registry.host, stdin=USER.password)
+    if done.returncode == 0:
+        done = docker.run("push", ref)
+    if done.returncode == 0:
+        docker("image", "rm", ref)
+        done = docker.run("pull", ref)
+    outcomes["push and pull with credentials"].check(done.returncode, done.stdout + done.stderr, "docker")
+    docker.run("image", "rm", ref)
+
+
+@evidence("ctr", ("push and pull with credentials",), auth="bearer")
+def test_ctr_with_credentials(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, ctr: Ctr, tmp_path: Path
+) -> None:
+    """With a user configured, ctr pushes a small image with ``--user`` and pulls it back."""
+    ref, image = f"{registry.host}/foo/app:v1", small_image("hosted-ctr-auth").content
+    import_image(ctr, tmp_path, ref, image)
+    user = ["--user", f"{USER.name}:{USER.password}", "--plain-http"]
+    done = ctr.run("images", "push", *user, ref)
+    if done.returncode == 0:
+        ctr("images", "rm", "--sync", ref)
+        done = ctr.run("images", "pull", *user, ref)
+    outcomes["push and pull with credentials"].check(done.returncode, done.stdout + done.stderr, "ctr")
+    if done.returncode == 0:
+        assert listed(ctr, ref)[1] == image.digest
+    ctr.run("images", "rm", ref)

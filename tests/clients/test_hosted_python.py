@@ -31,6 +31,13 @@ def files_to_push(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sizes: dict[s
     return files
 
 
+def image_config(directory: Path) -> str:
+    """Write ``config.json`` (``{}``) in ``directory``; return oras-py's ``manifest_config`` naming it an OCI image
+    config."""
+    (directory / "config.json").write_text("{}")
+    return f"{directory / 'config.json'}:application/vnd.oci.image.config.v1+json"
+
+
 def assert_pulled(client: Any, target: str, out: Path, files: dict[str, bytes]) -> None:
     pulled = client.pull(target, outdir=str(out))
     assert sorted(Path(p).name for p in pulled) == sorted(files)
@@ -76,7 +83,7 @@ def test_oras_chunked_push(
 ) -> None:
     """oras-py pushes a 5 MiB file in ``Content-Range`` PATCHes: 4 MiB then 1 MiB, and in one 5 MiB PATCH (its
     default chunk size is 16 MiB). It takes any 2xx for a PATCH and counts the offset itself (never reads
-    ``Range``)."""
+    ``Range``). (Its config is an OCI image config, which every preset takes: these rows are about the upload.)"""
     for (operation, outcome), chunk in zip(outcomes.items(), (4 * MIB, 16 * MIB)):
         name = f"chunks-of-{chunk // MIB}.bin"
         data = files_to_push(tmp_path / name, monkeypatch, {name: 5 * MIB})[name]
@@ -84,7 +91,7 @@ def test_oras_chunked_push(
         target = f"{registry.host}/foo/artifact:{name.removesuffix('.bin')}"
         outcome.call(
             oras_client.push, target, files=[name], do_chunked=True, chunk_size=chunk, quiet=True,
-            printed=lambda: caplog.text,
+            manifest_config=image_config(tmp_path / name), printed=lambda: caplog.text,
         )  # fmt: skip
         patches = [e.headers.get("Content-Range") for e in registry.requests if e.method == "PATCH"]
         sent = ["0-4194303", "4194304-5242879"] if chunk == 4 * MIB else ["0-5242879"]
@@ -105,10 +112,9 @@ def test_oras_push_with_image_config(
 ) -> None:
     """oras-py pushes a file with a config of its own typed ``application/vnd.oci.image.config.v1+json``
     (``manifest_config="config.json:<type>"``): what a registry that takes only known config types accepts."""
-    files = files_to_push(tmp_path / "src", monkeypatch, {"a.txt": 10, "config.json": 0})
-    (tmp_path / "src" / "config.json").write_text("{}")
+    files = files_to_push(tmp_path / "src", monkeypatch, {"a.txt": 10})
     target = f"{registry.host}/foo/artifact:v1"
-    config = "config.json:application/vnd.oci.image.config.v1+json"
+    config = image_config(tmp_path / "src")
     pushed = outcomes["push with an OCI image config"].call(
         oras_client.push, target, files=["a.txt"], manifest_config=config, quiet=True
     )
