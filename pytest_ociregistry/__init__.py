@@ -5,7 +5,8 @@ from .auth import Auth, User
 from .errors import ErrorCode, RegistryError
 from .layout import LayoutError
 from .manifest import Descriptor
-from .options import DISTRIBUTION, PRESETS, REFERENCE, SPEC, Options
+from .options import Options
+from .presets import BASE_PRESETS, DISTRIBUTION, HOSTED_PRESETS, PRESETS, REFERENCE, SPEC
 from .registry import OCIRegistry
 from .server import RegistryServer
 from .store import Blob, Manifest, Snapshot, Store
@@ -13,7 +14,9 @@ from .store import Blob, Manifest, Snapshot, Store
 __version__ = "0.1.0"
 
 __all__ = [
+    "BASE_PRESETS",
     "DISTRIBUTION",
+    "HOSTED_PRESETS",
     "PRESETS",
     "REFERENCE",
     "SPEC",

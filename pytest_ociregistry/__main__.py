@@ -12,7 +12,8 @@ from types import FrameType
 
 from .auth import Auth
 from .layout import LayoutError, parse_load_spec
-from .options import PRESETS, Options
+from .options import Options
+from .presets import PRESETS
 from .registry import OCIRegistry
 
 

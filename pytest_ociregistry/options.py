@@ -47,7 +47,7 @@ class Options:
     referrers_enabled: bool = True
     """False: the referrers API answers 404, as a pre-1.1 registry does, so clients fall back to the tag schema, and
     a push with a ``subject`` answers no ``OCI-Subject`` (GHCR-1: ghcr-cleanup-action#13, 2024; rtvkiz/minimal#7,
-    2026)."""
+    2026; DH-6: docker/roadmap#724, 2024-09)."""
 
     referrers_disabled_status: int = 404
     """The status of the referrers API when ``referrers_enabled`` is False, the body unchanged (ART-1: 406,
@@ -95,7 +95,8 @@ class Options:
     2024-06)."""
 
     max_page_size: int | None = None
-    """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR caps it at 1000)."""
+    """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR-5: go-containerregistry#1091,
+    2021-07; ggcr 11a80c25)."""
 
     link_header: bool = True
     """False: a truncated tag or catalog list sends no ``Link`` header."""
@@ -368,56 +369,3 @@ def _from_string(text: str, hint: Any) -> Any:
     if hint == Auth | None:
         return None if text.strip().lower() in ("", "none") else Auth.from_string(text.strip())
     return value_from_string(text, hint)  # an unknown name (hint None) comes back as text: replace() reports it
-
-
-REFERENCE = Options()
-"""The reference registry's behaviour (the default)."""
-
-SPEC = Options(
-    spec_error_codes=True,
-    automatic_mount=True,
-    validate_manifests=True,
-    strict_upload_ids=True,
-    require_content_range=True,
-    digest_invalid_code=True,
-    range_not_satisfiable=True,
-    spec_referrers_list=True,
-    referrers_method_status=400,
-)
-"""OCI Distribution v1.1 as its text reads, strictest where the spec allows a choice."""
-
-DISTRIBUTION = Options(
-    referrers_enabled=False,
-    single_post_upload=False,
-    validate_manifests=True,
-    strict_upload_ids=True,
-    upload_state=True,
-    range_not_satisfiable=True,
-    api_version_header=True,
-    upload_uuid_header=True,
-    absolute_location=True,
-    distribution_accept=True,
-    max_manifest_size=4 * 1024 * 1024,
-    oversize_manifest_invalid=True,
-    tag_query=False,
-    distribution_layer_urls=True,
-    digest_algorithms=("sha256",),
-    digest_shaped_tags=True,
-    distribution_range_errors=True,
-    digest_invalid_code=True,
-    name_unknown_for_content=False,
-    manifest_blob_unknown_status=400,
-    delete_tags=False,
-    tag_pagination=False,
-    null_empty_tags=True,
-    max_page_size=1000,
-    distribution_pagination=True,
-    catalog_default_page_size=100,
-    catalog_lists_blob_repositories=True,
-    tags_list_needs_tag=True,
-    plain_router_errors=True,
-    ping_json=True,
-)
-"""CNCF distribution 2.8 (Debian's ``docker-registry``), except where it corrupts data."""
-
-PRESETS: dict[str, Options] = {"reference": REFERENCE, "spec": SPEC, "distribution": DISTRIBUTION}

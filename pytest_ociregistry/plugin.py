@@ -11,7 +11,8 @@ import pytest
 
 from .external import ExternalRegistry
 from .layout import LayoutError, parse_load_spec
-from .options import PRESETS, Options
+from .options import Options
+from .presets import PRESETS, preset
 from .registry import OCIRegistry
 
 MARKER = "oci_registry"
@@ -95,7 +96,8 @@ def _load_baseline(config: pytest.Config, registry: OCIRegistry) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(tls=False, **options): options of the oci_registry fixture for this test, e.g. delete_enabled=False",
+        f"{MARKER}(tls=False, preset=None, **options): options of the oci_registry fixture for this test, e.g. "
+        "delete_enabled=False; preset='ecr' starts from that preset instead of the run's",
     )
     try:
         session_options(config)
@@ -103,15 +105,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(e)) from None
 
 
-def session_options(config: pytest.Config) -> Options:
-    """The run's default options: the preset (command line, else ini, else ``reference``), then the named options
-    of ini ``oci_registry_options`` and of ``--oci-registry-option`` (``NAME=VALUE``; ``-`` in a name is ``_``, as
-    on ``python -m pytest_ociregistry --option``)."""
-    preset = config.getoption("--oci-registry-preset") or config.getini("oci_registry_preset")
-    if preset not in PRESETS:
-        raise ValueError(f"oci_registry_preset must be one of {', '.join(sorted(PRESETS))}, not {preset!r}")
+def session_options(config: pytest.Config, preset_name: str | None = None) -> Options:
+    """The run's default options: the preset (``preset_name``, else the command line's, else ini's, else
+    ``reference``), then the named options of ini ``oci_registry_options`` and of ``--oci-registry-option``
+    (``NAME=VALUE``; ``-`` in a name is ``_``, as on ``python -m pytest_ociregistry --option``)."""
+    name = preset_name or config.getoption("--oci-registry-preset") or config.getini("oci_registry_preset")
     items = [*config.getini("oci_registry_options"), *config.getoption("--oci-registry-option")]
-    return PRESETS[preset].replace_from_text(items)
+    return preset(name).replace_from_text(items)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -188,8 +188,10 @@ def external_url(config: pytest.Config) -> str | None:
 
 @pytest.fixture
 def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> OCIRegistry:
-    """An empty registry (or one holding the session's baseline) for this test, with the options of the nearest ``oci_registry`` marker (``tls=True``
-    serves it over HTTPS). With ``--oci-registry-url``, the registry at that URL, in a namespace of this test's own."""
+    """An empty registry (or one holding the session's baseline) for this test, with the options of the nearest
+    ``oci_registry`` marker (``tls=True`` serves it over HTTPS; ``preset="ecr"`` starts from that preset, with the
+    run's named options, instead of the run's preset). With ``--oci-registry-url``, the registry at that URL, in a
+    namespace of this test's own."""
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}
     if marker is not None and marker.args:
@@ -203,9 +205,12 @@ def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
         kind = pytestconfig.getoption("--oci-registry-kind") or pytestconfig.getini("oci_registry_kind") or None
         return ExternalRegistry(url, kind=kind)  # type: ignore[return-value]  # the same API, over HTTP
     tls = options.pop("tls", _tls_default(pytestconfig))
+    preset_name = options.pop("preset", None)
     registry: OCIRegistry = request.getfixturevalue("oci_registry_tls_server" if tls else "oci_registry_server")
     registry.reset()
     try:
+        if preset_name is not None:
+            registry.options = session_options(pytestconfig, preset_name)
         registry.configure(**options)
     except (TypeError, ValueError) as e:
         pytest.fail(f"{MARKER} marker: {e}", pytrace=False)
@@ -217,12 +222,13 @@ def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
 def make_oci_registry(
     request: pytest.FixtureRequest, oci_registry_options: Options
 ) -> Iterator[Callable[..., OCIRegistry]]:
-    """A factory for more registries in one test: ``make_oci_registry(tls=False, **options)`` starts one on a free
-    port; each is stopped after the test."""
+    """A factory for more registries in one test: ``make_oci_registry(tls=False, preset=None, **options)`` starts one
+    on a free port (from the preset named, else the run's options); each is stopped after the test."""
     made: list[OCIRegistry] = []
 
-    def make(*, tls: bool = False, **options: Any) -> OCIRegistry:
-        registry = OCIRegistry(oci_registry_options.replace(**options), tls=tls)
+    def make(*, tls: bool = False, preset: str | None = None, **options: Any) -> OCIRegistry:
+        base = oci_registry_options if preset is None else session_options(request.config, preset)
+        registry = OCIRegistry(base.replace(**options), tls=tls)
         registry.start()
         made.append(registry)
         _track(request, registry)

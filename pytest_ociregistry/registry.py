@@ -20,7 +20,8 @@ from .errors import ErrorCode, RegistryError
 from .faults import Fault
 from .manifest import Descriptor
 from .names import digest_of, is_digest, is_repository
-from .options import PRESETS, Options
+from .options import Options
+from .presets import PRESETS
 from .pushing import ContentPusher
 from .requestlog import RequestRecord
 from .server import RegistryServer

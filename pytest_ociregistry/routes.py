@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from .errors import ErrorCode, RegistryError, badly_formed_digest, method_not_allowed, page_not_found
 from .names import is_digest, is_repository, is_tag
-from .options import REFERENCE, Options
+from .options import Options
+from .presets import REFERENCE
 
 _UPLOAD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~=-]{1,256}")  # no "." or "..": they are path segments
 # What distribution's router takes for a digest in a manifest URL (go-digest's DigestRegexp), valid or not.

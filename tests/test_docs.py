@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import html
 import importlib.util
 import os
 import re
@@ -26,7 +27,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from pytest_ociregistry import PRESETS, Options
+from pytest_ociregistry import HOSTED_PRESETS, PRESETS, Options
 from pytest_ociregistry.__main__ import build_parser
 
 ROOT = Path(__file__).parent.parent
@@ -210,6 +211,45 @@ def test_the_options_page_is_every_option_in_every_preset(site: Path) -> None:
         row = re.search(rf'<span class="pre">{name}</span>.*?</tr>', page, re.DOTALL)[0]  # type: ignore[index]
         cells = re.findall(r"<td><p>([^<]*)</p></td>", row)
         assert cells[:3] == [shown(getattr(PRESETS[p], name)) for p in ("reference", "spec", "distribution")], name
+
+
+def _text(html_fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_fragment)).split())
+
+
+def test_the_hosted_presets_page_is_every_hosted_quirk_with_its_source(site: Path) -> None:
+    page = (site / "reference" / "hosted-presets.html").read_text()
+    rows = docs_extension().hosted_rows()
+    names = re.findall(r'<tr class="row-(?:odd|even)"><td><p><a .*?<span class="pre">(\w+)</span>', page, re.DOTALL)
+    assert names == [name for name, _, _ in rows] and names
+    assert [_text(th) for th in re.findall(r"<th class=\"head\">(.*?)</th>", page, re.DOTALL)] == [
+        "option", "baseline", *HOSTED_PRESETS]
+    for name, base, cells in rows:
+        row = re.search(rf'<span class="pre">{name}</span>.*?</tr>', page, re.DOTALL)[0]  # type: ignore[index]
+        shown = [_text(td) for td in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
+        assert shown == [base, *(f"{value} {source}".strip() for value, source in cells)], name
+
+
+def test_every_hosted_quirk_names_its_catalogue_id_and_source() -> None:
+    """A value a hosted preset sets comes with an entry of that preset's (``ECR-…`` for ``ecr``) in the option's
+    catalogue note; the note is parsed entry by entry."""
+    ociregistry_docs = docs_extension()
+    missing = [
+        (option, preset)
+        for option, _, cells in ociregistry_docs.hosted_rows()
+        for preset, (value, source) in zip(HOSTED_PRESETS, cells, strict=True)
+        if value and not source
+    ]
+    assert missing == []
+    doc = "False: X (ECR-1: roadmap#2831, 2026-06; regclient 71eee12b; GHCR-2, DH-1: wash#268)."
+    assert ociregistry_docs.sources(doc) == [
+        (("ECR-1",), "roadmap#2831, 2026-06; regclient 71eee12b"),
+        (("GHCR-2", "DH-1"), "wash#268"),
+    ]
+    assert ociregistry_docs.preset_source(doc, ("DH",)) == "GHCR-2, DH-1: wash#268"
+    assert ociregistry_docs.sources("True: as distribution (its default).") == []
+    doc = "How: ``ecr`` (400 ``TAG_INVALID``; ECR-12: roadmap#862, #2380), ``quay`` (409 (x); QUAY-7: quay.py (S))."
+    assert ociregistry_docs.sources(doc) == [(("ECR-12",), "roadmap#862, #2380"), (("QUAY-7",), "quay.py (S)")]
 
 
 def test_the_command_line_page_is_the_parser_help(site: Path) -> None:

@@ -11,7 +11,7 @@ import requests
 from werkzeug.test import Client, TestResponse
 
 from pytest_ociregistry import (
-    PRESETS,
+    BASE_PRESETS,
     REFERENCE,
     Auth,
     OCIRegistry,
@@ -567,7 +567,7 @@ def test_presets_answer_as_the_registries_they_are_named_for() -> None:
     distribution: 416) and a single POST (distribution: an upload session, 202). The tables check them in full."""
     assert REFERENCE == Options()
     answers = {}
-    for name, preset in PRESETS.items():
+    for name, preset in BASE_PRESETS.items():
         store = Store(preset)
         store.put_blob("foo", [b"foo"], F)
         client = Client(RegistryApp(store))

@@ -105,7 +105,8 @@ def test_an_unknown_ini_preset_is_a_usage_error(pytester: pytest.Pytester) -> No
     pytester.makepyfile("def test_it(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*oci_registry_preset must be one of distribution, reference, spec, not 'nope'*"])
+    names = "acr, artifactory, distribution, dockerhub, ecr, gar, ghcr, gitlab, harbor, quay, reference, spec, zot"
+    result.stderr.fnmatch_lines([f"*oci_registry_preset must be one of {names}, not 'nope'*"])
 
 
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:

@@ -2,6 +2,8 @@
 
 - ``oci-options``: every named option, its value in each preset, and what a client sees (the field's docstring in
   ``pytest_ociregistry/options.py``).
+- ``oci-hosted-presets``: each option a hosted preset sets, its value in each hosted preset, with the catalogue
+  id(s) and source the option's docstring ends with.
 - ``oci-pytest-flags`` and ``oci-ini-keys``: what the plugin's ``pytest_addoption`` registers.
 - ``oci-fixtures``: the plugin's fixtures, their scope and docstring.
 - ``oci-error-codes``: the OCI error codes with their status and message.
@@ -20,6 +22,7 @@ import html.parser
 import inspect
 import itertools
 import os
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -120,6 +123,73 @@ class OptionsTable(GeneratedRST):
             [f":attr:`~pytest_ociregistry.Options.{name}`", *values, doc] for name, values, doc in option_rows()
         ]
         return list_table(["option", *PRESET_ORDER, "what a client sees"], rows, "25 12 7 14 42", "oci-options")
+
+
+# Hosted presets ------------------------------------------------------------------------------------------------------
+
+_QUIRK_ID = r"[A-Z]+-[0-9]+"
+_ENTRY = re.compile(rf"\b({_QUIRK_ID}(?:, {_QUIRK_ID})*): ")
+
+
+def sources(doc: str) -> list[tuple[tuple[str, ...], str]]:
+    """The catalogue entries of an option's docstring, as ``((ids...), source)``: each ``ECR-1: <source>`` (or
+    ``ECR-3, ECRP-3: <source>``) runs to the next entry or to the parenthesis it is in closing, e.g. ``(ECR-1:
+    containers-roadmap#2831, 2026-06; regclient 71eee12b; GHCR-2: wash#268, 2022-05)`` is two entries."""
+    doc = " ".join(doc.split())
+    starts = list(_ENTRY.finditer(doc))
+    entries = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1].start() if k + 1 < len(starts) else len(doc)
+        depth = 0
+        for j in range(start.end(), end):
+            depth += {"(": 1, ")": -1}.get(doc[j], 0)
+            if depth < 0:
+                end = j
+                break
+        entries.append((tuple(start[1].split(", ")), doc[start.end() : end].rstrip(" ;,.")))
+    return entries
+
+
+def preset_source(doc: str, prefixes: tuple[str, ...]) -> str:
+    """The entries of a docstring's catalogue note that belong to a preset (by quirk-id prefix), as one text."""
+    return "; ".join(
+        f"{', '.join(ids)}: {text}"
+        for ids, text in sources(doc)
+        if any(i.rsplit("-", 1)[0] in prefixes for i in ids)
+    )
+
+
+def hosted_rows() -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """Each option some hosted preset sets: its name, its value in the hosted baseline, and per hosted preset its
+    value and source (``("", "")`` where the preset keeps the baseline)."""
+    from pytest_ociregistry import HOSTED_PRESETS, Options
+    from pytest_ociregistry.presets import CATALOGUE_IDS, HOSTED_BASELINE
+
+    docs = field_docstrings(Options)
+    rows = []
+    for f in dataclasses.fields(Options):
+        base = getattr(HOSTED_BASELINE, f.name)
+        cells = tuple(
+            ("", "") if getattr(p, f.name) == base
+            else (shown(getattr(p, f.name)), preset_source(docs.get(f.name, ""), CATALOGUE_IDS[name]))
+            for name, p in HOSTED_PRESETS.items()
+        )
+        if any(value for value, _ in cells):
+            rows.append((f.name, shown(base), cells))
+    return rows
+
+
+class HostedPresetsTable(GeneratedRST):
+    def lines(self) -> list[str]:
+        from pytest_ociregistry import HOSTED_PRESETS
+
+        rows = [
+            [f":attr:`~pytest_ociregistry.Options.{name}`", base,
+             *(f"**{value}**\n\n{source}" if value else "" for value, source in cells)]
+            for name, base, cells in hosted_rows()
+        ]
+        widths = " ".join(["14", "6"] + ["8"] * len(HOSTED_PRESETS))
+        return list_table(["option", "baseline", *HOSTED_PRESETS], rows, widths, "oci-hosted")
 
 
 # The pytest plugin -----------------------------------------------------------------------------------------------
@@ -273,6 +343,7 @@ def check_links(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("oci-options", OptionsTable)
+    app.add_directive("oci-hosted-presets", HostedPresetsTable)
     app.add_directive("oci-pytest-flags", PytestFlags)
     app.add_directive("oci-ini-keys", IniKeys)
     app.add_directive("oci-fixtures", Fixtures)
