@@ -154,6 +154,34 @@ def push_chunked(conn: Connection, repo: str, blob: Content, chunk_size: int) ->
     return latencies
 
 
+def push_stream(conn: Connection, repo: str, chunks: Iterable[bytes]) -> str:
+    """An upload as one PATCH per chunk (bytes made on the fly: the client never holds the whole blob), then an
+    empty PUT; returns the digest."""
+    hasher = hashlib.sha256()
+    location = start_upload(conn, repo)
+    start = 0
+    for chunk in chunks:
+        hasher.update(chunk)
+        headers = _octets(len(chunk)) | {"Content-Range": f"{start}-{start + len(chunk) - 1}"}
+        location = path_of(conn.request("PATCH", location, chunk, headers, 202).header("Location"))
+        start += len(chunk)
+    digest = f"sha256:{hasher.hexdigest()}"
+    _check_created(conn.request("PUT", with_param(location, "digest", digest), b"", _octets(0), 201), digest)
+    return digest
+
+
+def pull_hashed(conn: Connection, repo: str, digest: str) -> int:
+    """GET a blob, hashing it as it comes (no copy kept); raise unless it matches. Returns its size."""
+    response = conn.open("GET", f"/v2/{repo}/blobs/{digest}")
+    hasher, view, size = hashlib.sha256(), memoryview(bytearray(READ_CHUNK)), 0
+    while n := response.readinto(view):
+        hasher.update(view[:n])
+        size += n
+    if f"sha256:{hasher.hexdigest()}" != digest:
+        raise DigestMismatch(f"{repo}@{digest}: the {size} bytes pulled hash to sha256:{hasher.hexdigest()}")
+    return size
+
+
 def pull(conn: Connection, repo: str, blob: Content) -> None:
     """GET a blob in chunks; raise unless it is exactly the blob's bytes."""
     response = conn.open("GET", f"/v2/{repo}/blobs/{blob.digest}")

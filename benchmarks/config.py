@@ -40,6 +40,11 @@ class Config:
     sample_bytes: int
     """Small transfers are repeated within one run until it moves about this much, so a run is not timer noise."""
     memory_size: int
+    spill_size: int
+    """Push and pull with ``blob_spill_size`` against in memory, at this size."""
+    spill_total: int
+    """A chunked push (and pull) through a spilling ``python -m pytest_ociregistry``, its memory measured."""
+    spill_chunk: int
 
     @property
     def largest(self) -> int:
@@ -76,6 +81,9 @@ FULL = Config(
     reset_objects=1000,
     sample_bytes=32 * MiB,
     memory_size=256 * MiB,
+    spill_size=1024 * MiB,
+    spill_total=16384 * MiB,
+    spill_chunk=16 * MiB,
 )
 
 QUICK = dataclasses.replace(
@@ -94,6 +102,9 @@ QUICK = dataclasses.replace(
     repositories=100,
     sample_bytes=4 * MiB,
     memory_size=32 * MiB,
+    spill_size=32 * MiB,
+    spill_total=256 * MiB,
+    spill_chunk=4 * MiB,
 )
 """The same workloads, smaller: under a minute."""
 

@@ -105,8 +105,10 @@ def targets(cfg: Config) -> list[Target]:
     found.append(Target(f"{big} < 1 ms", (big, OURS), None, 1, at_most=True))
     found.append(Target(f"{big} <= 2x the small baseline's", (big, OURS), (small, OURS), 2.0, at_most=True))
     for op in ("push", "pull"):
-        spilled, in_memory = (f"spill.{op}.{size_label(cfg.memory_size)}.{name}" for name in ("spilled", "memory"))
+        spilled, in_memory = (f"spill.{op}.{size_label(cfg.spill_size)}.{name}" for name in ("spilled", "memory"))
         found.append(Target(f"{spilled} >= 0.9x in memory", (spilled, OURS), (in_memory, OURS), 0.9))
+    chunked = f"spill.memory.chunked.{size_label(cfg.spill_total)}"
+    found.append(Target(f"{chunked} < 100 MiB of growth", (chunked, OURS_PROC), None, 100, at_most=True))
     load = f"layout.load.{size_label(cfg.memory_size)}"
     found.append(Target(f"{load} >= 0.5x sha256", (load, OURS), (f"hash.{size_label(cfg.memory_size)}", SHA256), 0.5))
     return found

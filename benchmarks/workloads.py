@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pytest_ociregistry import OCIRegistry, Options
@@ -28,17 +29,19 @@ from .client import (
     on_threads,
     payload,
     pull,
+    pull_hashed,
     pull_range,
     push_chunked,
     push_image,
     push_post_put,
     push_single,
+    push_stream,
     put_manifest,
     requests_per_second,
 )
 from .config import Config, MiB, size_label
 from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC, Pool, registry_names, starter
-from .serving import Server, fits, peak_rss
+from .serving import Server, fits, free_port, peak_rss, spawned
 from .stats import Key, Results, Row, Stat, millis, rate, runs, timed
 
 SHA256 = "sha256"
@@ -515,24 +518,66 @@ def layout(ctx: Context) -> None:
 
 
 def spill(ctx: Context) -> None:
-    """Push (POST + PUT) and pull of a ``memory_size`` blob with ``blob_spill_size`` (1 MiB: the bytes on disk)
-    against the same in memory, both in-process."""
+    """Push (POST + PUT) and pull of a ``spill_size`` blob with ``blob_spill_size`` (1 MiB: the bytes on disk)
+    against the same in memory, both in-process, the two registries taking turns within each run (same-run ratios);
+    then the memory a spilling ``python -m pytest_ociregistry`` grows by across a ``spill_total`` chunked push and
+    its pull."""
     cfg = ctx.config
-    size = cfg.memory_size
-    blob, label = payload(size, seed=5), size_label(size)
-    for name, options in (("memory", Options()), ("spilled", Options(blob_spill_size=MiB))):
-        registry = OCIRegistry(options)
+    size, label = cfg.spill_size, size_label(cfg.spill_size)
+    blob = payload(size, seed=5)
+    names = ("memory", "spilled")
+    registries = {name: OCIRegistry(Options(blob_spill_size=MiB if name == "spilled" else None)) for name in names}
+    seconds: dict[tuple[str, str], list[float]] = {(name, op): [] for name in names for op in ("push", "pull")}
+    for registry in registries.values():
         registry.start()
-        try:
-            with Connection(registry.url) as conn:
-                pushed = throughput(cfg, size, lambda: push_post_put(conn, "bench/spill", blob))
-                pulled = throughput(cfg, size, lambda: pull(conn, "bench/spill", blob))
-        finally:
+    try:
+        conns = {name: Connection(registry.url) for name, registry in registries.items()}
+        for rep in range(cfg.big_reps):
+            for name in names if rep % 2 == 0 else names[::-1]:
+                seconds[name, "push"].append(timed(lambda: push_post_put(conns[name], "bench/spill", blob)))
+                seconds[name, "pull"].append(timed(lambda: pull(conns[name], "bench/spill", blob)))
+        for conn in conns.values():
+            conn.close()
+    finally:
+        for registry in registries.values():
             registry.stop()
-        for op, stat in (("push", pushed), ("pull", pulled)):
+    for op in ("push", "pull"):
+        for name in names:
             bench = f"spill.{op}.{label}.{name}"
             base = None if name == "memory" else (f"spill.{op}.{label}.memory", OURS)
-            ctx.add(bench, OURS, stat, "MB/s", higher=True, baseline=base, note="ratio: to the blob in memory")
+            stat = rate(size, seconds[name, op])
+            ctx.add(bench, OURS, stat, "MB/s", higher=True, baseline=base, note="ratio: to the blob in memory, same runs")
+    spill_memory(ctx)
+
+
+def spill_memory(ctx: Context) -> None:
+    """Peak RSS growth of ``python -m pytest_ociregistry --option blob_spill_size=1048576`` across a push of
+    ``spill_total`` bytes in ``spill_chunk`` PATCHes and a pull of it (hashed by the client as it comes)."""
+    cfg = ctx.config
+    total, chunk = cfg.spill_total, cfg.spill_chunk
+    base = payload(chunk, seed=6).data
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(total // chunk):
+            yield base[i:] + base[:i]  # different bytes in each chunk
+
+    port = free_port()
+    argv = [sys.executable, "-m", "pytest_ociregistry", "--port", str(port), "--option", f"blob_spill_size={MiB}"]
+    with spawned(argv, port) as (url, pid), Connection(url) as conn:
+        conn.request("GET", "/v2/")
+        before = peak_rss(pid)
+        digest = push_stream(conn, "bench/spill-chunked", chunks())
+        if pull_hashed(conn, "bench/spill-chunked", digest) != total:
+            raise BenchmarkError("the chunked blob pulled back at another size")
+        growth = peak_rss(pid) - before
+    ctx.add(
+        f"spill.memory.chunked.{size_label(total)}",
+        OURS_PROC,
+        Stat((growth / MiB,)),
+        "MiB",
+        higher=False,
+        note=f"peak RSS growth across the push in {size_label(chunk)} PATCHes and the pull (one run)",
+    )
 
 
 GROUPS: dict[str, Callable[[Context], None]] = {

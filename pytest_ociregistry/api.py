@@ -37,7 +37,7 @@ from .names import digest_of, is_tag
 from .options import Options
 from .ranges import InvalidRange, UnsatisfiableRange, byte_ranges, multipart_byteranges
 from .routes import Kind, Route
-from .spill import BlobData
+from .spill import BlobData, Spilled
 from .status import status_line
 from .store import Blob, Manifest, Store
 
@@ -373,7 +373,9 @@ class RegistryApp:
             (start, end), status = ranges[0], 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         headers["Content-Length"] = str(end - start)
-        return Response(slices(start, end), status, headers=headers, direct_passthrough=True)
+        data = blob.data
+        whole: Iterable[bytes] = _FileBody(data, start, end, zero_copy) if isinstance(data, Spilled) else slices(start, end)
+        return Response(whole, status, headers=headers, direct_passthrough=True)
 
     def _blob_ranges(self, request: Request, blob: Blob) -> list[tuple[int, int]]:
         """The ranges of ``blob`` a GET asks for (none: the whole blob). A ``Range`` that does not parse, or whose
@@ -736,6 +738,22 @@ def _distribution_accepts(accepted: set[str], route: Route, media_type: str) -> 
         )
     if wanted == DOCKER_MANIFEST and route.tag and wanted not in accepted:
         raise RegistryError(ErrorCode.MANIFEST_INVALID, "Schema 2 manifest not supported by client")
+
+
+class _FileBody:
+    """``data[start:end]`` of a spilled blob: iterated, the chunks of :func:`_slices`; a server that sends files
+    reads ``file_range`` (``(fd, offset, count)``) instead, as our handler does on a plain socket (``sendfile(2)``:
+    the bytes go from the page cache to the socket, never through this process)."""
+
+    def __init__(self, data: Spilled, start: int, end: int, zero_copy: bool) -> None:
+        self.data, self.start, self.end, self.zero_copy = data, start, end, zero_copy
+
+    @property
+    def file_range(self) -> tuple[int, int, int]:
+        return self.data.file_range(self.start, self.end)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return _slices(self.data, self.start, self.end, self.zero_copy)
 
 
 def _slices(data: BlobData, start: int, end: int, zero_copy: bool = False) -> Iterator[bytes]:

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 # The environ key saying this server writes memoryviews (pytest_ociregistry.api.BUFFERS_OK_KEY; not imported, so
 # the handler stays independent of the api).
 BUFFERS_OK = "ociregistry.buffers_ok"
+# An application's body with this attribute, ``(fd, offset, count)``, is that range of a file: on a plain socket it is
+# sent with sendfile(2) instead of iterated (pytest_ociregistry.api's spilled blobs).
+FILE_RANGE = "file_range"
 # A body left unread beyond this is not worth draining: the connection is closed instead.
 MAX_DRAIN = 64 << 20
 # A body up to this size is sent with the headers, in one write.
@@ -445,7 +448,9 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             linger_close(self.connection)  # closing with input unread would reset the connection
 
     def _send(self, environ: dict[str, Any], app_iter: Any, started: list[Any], body: RequestBody) -> None:
-        chunks = iter(app_iter)
+        # A body naming a range of a file (FILE_RANGE) goes out with sendfile(2) on a plain socket (TLS must encrypt).
+        file_range = getattr(app_iter, FILE_RANGE, None) if started and type(self.connection) is socket.socket else None
+        chunks = iter(() if file_range is not None else app_iter)
         first = next(chunks, b"")  # the status is only known once the application has produced something
         body.response_started()
         status, headers = started
@@ -482,14 +487,23 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             first = b""
         write(b"".join(out))
         started[0] = True  # headers are out: an error from here on can only drop the connection
-        if not bodiless:
-            for data in _chain(first, chunks):
+        if file_range is not None and not bodiless and not chunked:
+            self._send_file(*file_range)
+        elif not bodiless:
+            for data in _chain(first, iter(app_iter) if file_range is not None else chunks):
                 if data and chunked:
                     write(b"%x\r\n%s\r\n" % (len(data), data))
                 elif data:
                     write(data)
         if chunked:
             write(b"0\r\n\r\n")
+
+    def _send_file(self, fd: int, offset: int, count: int) -> None:
+        """``count`` bytes of the file ``fd`` from ``offset``, with sendfile(2) (the file's own position is left
+        alone); a file that ends early drops the connection, as a body cut short must."""
+        sent = self.connection.sendfile(_FileNumber(fd), offset, count)
+        if sent != count:
+            raise ConnectionAbortedError(f"sent {sent} of {count} bytes: the file ended")
 
     def _server_and_date(self) -> bytes:
         """The Server and Date headers, formatted once a second rather than on every response."""
@@ -514,6 +528,16 @@ def _chomp(line: bytes) -> bytes:
     """A line without its CRLF (or bare LF: RFC 9112 section 2.2 lets a recipient accept it); a bare CR stays, and
     fails the grammar."""
     return line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line
+
+
+class _FileNumber:
+    """A file descriptor as ``socket.sendfile`` takes it; with no ``seek``, so the file's position is not moved."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
 
 
 def _chain(first: bytes, rest: Any) -> Any:

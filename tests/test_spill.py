@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import http.client
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
+from werkzeug.test import Client
 
-from pytest_ociregistry import OCIRegistry, Options, RegistryError, Store
+from pytest_ociregistry import OCIRegistry, Options, RegistryApp, RegistryError, Store
 from pytest_ociregistry.names import digest_of
 
 MiB = 1 << 20
@@ -87,3 +91,61 @@ def test_a_reset_frees_the_disk() -> None:
     registry.reset()
     gc.collect()
     assert spilled_files() == before
+
+
+def rss_file() -> int:
+    """This process's resident file-backed memory (mapped pages of files), in bytes."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"RssFile:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory use from /proc (Linux)")
+def test_a_spilled_blob_goes_out_by_sendfile(oci_registry: OCIRegistry) -> None:
+    """On a plain socket a spilled blob is sent from its file by the kernel: its pages are never mapped into this
+    process (read through the blob's memory map, they would be, 64 MiB of them); whole, by a Range, and by HEAD."""
+    oci_registry.configure(blob_spill_size=MiB)
+    data = os.urandom(64 * MiB)
+    digest = oci_registry.push_blob("big", data)
+    before = rss_file()
+    conn = http.client.HTTPConnection(oci_registry.host, timeout=30)
+    conn.request("GET", f"/v2/big/blobs/{digest}")
+    response = conn.getresponse()
+    hasher = hashlib.sha256()
+    while chunk := response.read(MiB):
+        hasher.update(chunk)
+    assert (response.status, response.getheader("Content-Length")) == (200, str(64 * MiB))
+    assert f"sha256:{hasher.hexdigest()}" == digest
+    assert rss_file() - before < 8 * MiB, f"mapped {(rss_file() - before) / MiB:.0f} MiB of the file"
+    # The same connection serves a Range of it next, framed exactly.
+    conn.request("GET", f"/v2/big/blobs/{digest}", headers={"Range": "bytes=1000-1999"})
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Content-Range"), response.read()) == (
+        206, f"bytes 1000-1999/{64 * MiB}", data[1000:2000]
+    )
+    conn.request("HEAD", f"/v2/big/blobs/{digest}")
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Content-Length"), response.read()) == (200, str(64 * MiB), b"")
+    conn.close()
+
+
+def test_a_spilled_blob_over_tls_wsgi_and_faults(
+    oci_registry: OCIRegistry, make_oci_registry: Callable[..., OCIRegistry]
+) -> None:
+    """Where sendfile cannot go (TLS, any WSGI server) or a fault rewrites the body, the bytes are read from the
+    blob's map instead: the same bytes."""
+    data = os.urandom(3 * MiB + 5)
+    secure = make_oci_registry(tls=True, blob_spill_size=MiB)
+    digest = secure.push_blob("big", data)
+    r = requests.get(f"{secure.url}/v2/big/blobs/{digest}", verify=str(secure.ca_bundle), timeout=30)
+    assert (r.status_code, r.content) == (200, data)
+    wsgi = Client(RegistryApp(secure.store))
+    assert wsgi.get(f"/v2/big/blobs/{digest}", headers={"Range": "bytes=5-"}).data == data[5:]
+    oci_registry.configure(blob_spill_size=MiB)
+    oci_registry.push_blob("big", data)
+    oci_registry.fail("GET", f"/v2/big/blobs/{digest}", None, cut_after=2 * MiB)
+    conn = http.client.HTTPConnection(oci_registry.host, timeout=30)
+    conn.request("GET", f"/v2/big/blobs/{digest}")
+    with pytest.raises(http.client.IncompleteRead) as info:
+        conn.getresponse().read()
+    assert info.value.partial == data[: 2 * MiB]
+    conn.close()
