@@ -2,7 +2,8 @@
 compressed) and ``docker save`` tarballs.
 
 Reading verifies everything before the store sees any of it: each blob's size and digest while its bytes are read
-(once, into the buffer the store keeps), every file a manifest needs, the layout's version, and each tar member's
+(once, into the buffer the store keeps, or past the store's ``blob_spill_size`` into a spilled file), every file a
+manifest needs, the layout's version, and each tar member's
 name. A problem raises :class:`LayoutError` naming the file and what is wrong, and nothing is stored.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, Protocol, cast
 from .errors import RegistryError
 from .manifest import DOCKER_MANIFEST, NON_DISTRIBUTABLE_PREFIXES, Descriptor
 from .names import ALGORITHMS, digest_of, is_digest, is_repository, is_tag, new_hash
-from .spill import BlobData
+from .spill import BlobData, SpillFile
 from .store import Store
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -40,7 +41,7 @@ class LayoutError(ValueError):
     """A layout or archive that cannot be loaded (or written): the message names the file and the problem."""
 
 
-Data = bytes | bytearray
+Data = BlobData
 
 
 # Where the files come from: a directory, or a tar read in one pass -------------------------------------------------
@@ -63,22 +64,27 @@ class _Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-def _read_verified(f: _Readable, total: int, algorithm: str) -> tuple[bytearray, str]:
-    """Read ``total`` bytes from ``f`` into one buffer, hashing them as they come; fewer or more is an error."""
-    data = bytearray(total)
+def _read_verified(f: _Readable, total: int, algorithm: str, spill: int | None = None) -> tuple[Data, str]:
+    """Read ``total`` bytes from ``f`` into one buffer, hashing them as they come; fewer or more is an error. Past
+    ``spill`` bytes they go to a spilled file instead, a chunk at a time through one small buffer."""
+    spilled = SpillFile() if spill is not None and total > spill else None
+    data = bytearray(min(total, _CHUNK) if spilled else total)
     view = memoryview(data)
     hasher = new_hash(algorithm)
     done = 0
     while done < total:
-        n = f.readinto(view[done : done + _CHUNK])
+        at = 0 if spilled else done  # a spilled read reuses the buffer
+        n = f.readinto(view[at : at + min(_CHUNK, total - done)])
         if not n:
             raise LayoutError(f"ended after {done} of {total} bytes")
-        hasher.update(view[done : done + n])
+        hasher.update(view[at : at + n])
+        if spilled:
+            spilled.append(view[:n])
         done += n
     view.release()
     if f.read(1):
         raise LayoutError(f"holds more than {total} bytes")
-    return data, f"{algorithm}:{hasher.hexdigest()}"
+    return spilled.contents() if spilled else data, f"{algorithm}:{hasher.hexdigest()}"
 
 
 def _check(name: str, data: Data, actual: str, size: int | None, digest: str | None) -> None:
@@ -89,11 +95,12 @@ def _check(name: str, data: Data, actual: str, size: int | None, digest: str | N
 
 
 class _Directory:
-    """A layout directory: each file is read when asked for, verified as it is read."""
+    """A layout directory: each file is read when asked for, verified as it is read (spilled past ``spill`` bytes)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, spill: int | None = None) -> None:
         self.root = root
         self.where = str(root)
+        self.spill = spill
 
     def has(self, name: str) -> bool:
         return (self.root / name).is_file()
@@ -106,7 +113,7 @@ class _Directory:
                 if size is not None and actual_size != size:
                     raise LayoutError(f"{name} holds {actual_size} bytes, its descriptor says {size}")
                 try:
-                    data, actual = _read_verified(f, actual_size, algorithm)
+                    data, actual = _read_verified(f, actual_size, algorithm, self.spill)
                 except LayoutError as e:
                     raise LayoutError(f"{name} changed while read: it {e}") from None
         except FileNotFoundError:
@@ -119,16 +126,17 @@ class _Directory:
 
 @dataclass
 class _Member:
-    data: bytearray
+    data: Data
     digests: dict[str, str] = field(default_factory=dict)
 
 
 class _Archive:
     """A tar (plain, gzip, bzip2 or xz), read in one pass in order: every regular member hashed as it is read, every
-    name checked, links resolved within the archive."""
+    name checked, links resolved within the archive; a member past ``spill`` bytes is kept in a spilled file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, spill: int | None = None) -> None:
         self.where = str(path)
+        self.spill = spill
         self.members: dict[str, _Member] = {}
         links: dict[str, str] = {}
         try:
@@ -140,7 +148,7 @@ class _Archive:
                     if info.issym() or info.islnk():
                         links[name] = _link_target(name, info)
                     elif info.isreg():
-                        self.members[name] = self._read_member(tar, info, name)
+                        self.members[name] = self._read_member(tar, info, name, spill)
                     else:
                         raise LayoutError(f"member {info.name!r} is not a regular file, a directory or a link")
         except (tarfile.TarError, EOFError, OSError) as e:
@@ -149,13 +157,13 @@ class _Archive:
             self.members[name] = self.members[_resolve(name, links, self.members)]
 
     @staticmethod
-    def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo, name: str) -> _Member:
+    def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, spill: int | None) -> _Member:
         f = cast(io.BufferedReader, tar.extractfile(info))  # what tarfile hands out for a regular member
         # A blob is hashed with its own algorithm, everything else with sha256 (a docker save names files by that).
         parts = name.split("/")
         algorithm = parts[1] if len(parts) == 3 and parts[0] == "blobs" and parts[1] in ALGORITHMS else "sha256"
         try:
-            data, digest = _read_verified(f, info.size, algorithm)
+            data, digest = _read_verified(f, info.size, algorithm, spill)
         except LayoutError as e:
             raise LayoutError(f"member {name} {e}") from None
         return _Member(data, {algorithm: digest})
@@ -170,7 +178,9 @@ class _Archive:
         algorithm = digest.partition(":")[0] if digest else "sha256"
         actual = member.digests.get(algorithm)
         if actual is None:
-            actual = member.digests[algorithm] = digest_of(bytes(member.data), algorithm)
+            hasher = new_hash(algorithm)
+            hasher.update(member.data)  # where it lies: a spilled member is not read into memory
+            actual = member.digests[algorithm] = f"{algorithm}:{hasher.hexdigest()}"
         _check(name, member.data, actual, size, digest)
         return member.data, actual
 
@@ -209,11 +219,11 @@ def _resolve(name: str, links: dict[str, str], members: dict[str, _Member]) -> s
     raise LayoutError(f"member {name!r}: too many levels of links")
 
 
-def _open(path: Path) -> _Files:
+def _open(path: Path, spill: int | None) -> _Files:
     if path.is_dir():
-        return _Directory(path)
+        return _Directory(path, spill)
     if path.is_file():
-        return _Archive(path)
+        return _Archive(path, spill)
     raise LayoutError("no such file or directory")
 
 
@@ -299,7 +309,7 @@ def _descriptor(value: Any, where: str) -> Descriptor:
 
 def _json(data: Data, what: str) -> Any:
     try:
-        return json.loads(data)
+        return json.loads(data if isinstance(data, (bytes, bytearray)) else bytes(data))  # a spilled one is a map
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise LayoutError(f"{what} is not valid JSON ({e})") from None
 
@@ -476,8 +486,9 @@ def _read_docker(files: _Files, repo: str | None) -> Loaded:
     return reader.loaded
 
 
-def read(path: str | os.PathLike[str], repo: str | None = None) -> Loaded:
-    """Read and verify a layout directory, an ``oci-archive`` (plain or compressed) or a ``docker save`` tarball.
+def read(path: str | os.PathLike[str], repo: str | None = None, *, spill: int | None = None) -> Loaded:
+    """Read and verify a layout directory, an ``oci-archive`` (plain or compressed) or a ``docker save`` tarball;
+    each file past ``spill`` bytes is kept in a spilled file, not in memory (see ``blob_spill_size``).
 
     Every manifest and index its ``index.json`` names is read, with everything it needs, into the repository its
     name gives (``org.opencontainers.image.ref.name``: ``repo:tag``, or a bare tag with ``io.containerd.image.name``
@@ -487,7 +498,7 @@ def read(path: str | os.PathLike[str], repo: str | None = None) -> Loaded:
     if repo is not None and not is_repository(repo):
         raise LayoutError(f"{path}: invalid repository name {repo!r}")
     try:
-        files = _open(path)
+        files = _open(path, spill)
         if files.has("index.json") or files.has("oci-layout"):
             return _read_oci(files, repo)
         if files.has("manifest.json"):
@@ -498,8 +509,9 @@ def read(path: str | os.PathLike[str], repo: str | None = None) -> Loaded:
 
 
 def load(store: Store, path: str | os.PathLike[str], repo: str | None = None) -> list[Descriptor]:
-    """Read ``path`` (see :func:`read`) and store all of it, or nothing; returns the top-level descriptors."""
-    loaded = read(path, repo)
+    """Read ``path`` (see :func:`read`) and store all of it, or nothing; returns the top-level descriptors. Blobs past
+    the store's ``blob_spill_size`` are read into spilled files."""
+    loaded = read(path, repo, spill=store.options.blob_spill_size)
     with store.atomic():
         for name, blobs in loaded.blobs.items():
             for digest, data in blobs.items():

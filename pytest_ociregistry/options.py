@@ -299,8 +299,9 @@ class Options:
 
     blob_spill_size: int | None = None
     """Blob bytes past this many go to an unlinked temporary file (in ``$TMPDIR``) instead of memory, so memory
-    stays flat through a push of many GiB. Clients see no difference: content is verified and immutable either
-    way, and the disk space is freed when the blob is (a reset, the end of the process)."""
+    stays flat through a push of many GiB, or a ``load`` of a layout that holds them. Clients see no difference:
+    content is verified and immutable either way (over plain HTTP it is sent with ``sendfile``), and the disk space
+    is freed when the blob is (a reset, the end of the process)."""
 
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).

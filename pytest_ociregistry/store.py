@@ -406,7 +406,7 @@ class Store:
         buffer.write(chunks, length=length, spill=self.options.blob_spill_size)
         return self._commit(name, buffer, digest)
 
-    def add_blob(self, name: str, digest: str, data: bytes | bytearray) -> Blob:
+    def add_blob(self, name: str, digest: str, data: BlobData) -> Blob:
         """Store ``data`` under ``digest`` without copying it. The caller has verified it (a layout is hashed as it is
         read); ``data`` must never change afterwards."""
         with self._lock:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ociregistry import OCIRegistry, content
+from pytest_ociregistry import OCIRegistry, Options, content
 from pytest_ociregistry.content import Content
 from pytest_ociregistry.layout import IMAGE_NAME, REF_NAME, LayoutError, parse_load_spec, parse_name
 from pytest_ociregistry.manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX
@@ -81,9 +81,11 @@ def assert_holds(registry: OCIRegistry, repo: str, built: Content) -> None:
         assert_holds(registry, repo, child)
 
 
-@pytest.fixture
-def registry() -> OCIRegistry:
-    return OCIRegistry()  # never started: load and export work on its store
+@pytest.fixture(params=[None, 1], ids=["in-memory", "spilled"])
+def registry(request: pytest.FixtureRequest) -> OCIRegistry:
+    """A registry never started (load and export work on its store) that keeps what it loads in memory, or with
+    ``blob_spill_size=1`` every file in a spilled file: the same outcomes either way."""
+    return OCIRegistry(Options(blob_spill_size=request.param))
 
 
 # Names ------------------------------------------------------------------------------------------------------------

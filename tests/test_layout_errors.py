@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_layout import LAYOUT, image, layout_files, write_dir, write_tar
 
-from pytest_ociregistry import OCIRegistry, content
+from pytest_ociregistry import OCIRegistry, Options, content
 from pytest_ociregistry.content import Content
 from pytest_ociregistry.layout import REF_NAME, LayoutError
 from pytest_ociregistry.names import digest_of
@@ -94,10 +94,11 @@ CASES = {
 }
 
 
-@pytest.fixture
-def registry() -> OCIRegistry:
-    """A registry already holding something: a refused load must leave it exactly so."""
-    registry = OCIRegistry()
+@pytest.fixture(params=[None, 1], ids=["in-memory", "spilled"])
+def registry(request: pytest.FixtureRequest) -> OCIRegistry:
+    """A registry already holding something: a refused load must leave it exactly so. Each file is read into memory,
+    or (``blob_spill_size=1``) into a spilled file: the same checks apply either way."""
+    registry = OCIRegistry(Options(blob_spill_size=request.param))
     registry.push_image("multi", "old")
     return registry
 

@@ -149,3 +149,29 @@ def test_a_spilled_blob_over_tls_wsgi_and_faults(
         conn.getresponse().read()
     assert info.value.partial == data[: 2 * MiB]
     conn.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory use from /proc (Linux)")
+@pytest.mark.parametrize(
+    ("spill", "archive"), [(MiB, False), (MiB, True), (None, False)], ids=["layout", "oci-archive", "in-memory"]
+)
+def test_load_keeps_big_blobs_on_disk(tmp_path: Path, spill: int | None, archive: bool) -> None:
+    """``load`` reads each blob past ``blob_spill_size`` into a spilled file: memory stays flat through a 64 MiB
+    layout, where without the option it grows by the content loaded (and no more)."""
+    layer = os.urandom(64 * MiB)
+    source = OCIRegistry()
+    source.push_image("big", "1", [layer], compress=False)
+    path = tmp_path / ("big.tar" if archive else "big")
+    source.export("big:1", path, archive=archive)
+    digest = digest_of(layer)
+    del source
+    gc.collect()
+    registry = OCIRegistry(Options(blob_spill_size=spill))
+    before = rss()
+    registry.load(path)
+    growth = rss() - before
+    if spill is None:
+        assert 0.9 * len(layer) <= growth <= 1.1 * len(layer), f"grew {growth / MiB:.0f} MiB"
+    else:
+        assert growth < 16 * MiB, f"grew {growth / MiB:.0f} MiB"
+    assert registry.blob("big", digest) == layer
