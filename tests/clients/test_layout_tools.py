@@ -1,5 +1,5 @@
-"""Real tools and image files (``layout.py``): layouts and archives that skopeo, umoci and podman write load, and what
-``export`` writes those tools read, to a real ``docker-registry`` or back to the registry, bytes and digests
+"""Real tools and image files (``layout.py``): layouts and archives that skopeo, umoci, podman and ``docker save``
+write load, and what ``export`` writes those tools read, to a real ``docker-registry`` or back to the registry, bytes and digests
 unchanged. Images are made offline: umoci with ``/bin/busybox`` from busybox-static, and the package's builders.
 
 A missing tool skips the test; under ``CI=true`` it fails (``.ci/run`` installs them all).
@@ -12,17 +12,20 @@ import json
 import os
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from client_support import Docker, runnable, write_docker_archive
 
 from pytest_ociregistry import OCIRegistry, content
 from pytest_ociregistry.content import Content
 from pytest_ociregistry.layout import REF_NAME
 from pytest_ociregistry.manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
+from pytest_ociregistry.names import digest_of
 
 BUSYBOX = Path("/bin/busybox")
 ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}, {DOCKER_MANIFEST}, {DOCKER_MANIFEST_LIST}"
@@ -222,14 +225,66 @@ def test_podman_saves_load(busybox: Path, oci_registry: OCIRegistry, tools: Tool
     names = json.loads(tools("podman", "images", "--format", "json"))[0]["Names"]
     tools("podman", "save", "--format", "oci-archive", "-o", str(tmp_path / "saved.tar"), names[0])
     tools("podman", "save", "--format", "oci-dir", "-o", str(tmp_path / "saved"), names[0])
+    tools("podman", "save", "--format", "docker-archive", "-o", str(tmp_path / "docker.tar"), names[0])
     again = OCIRegistry()
     [from_archive] = again.load(tmp_path / "saved.tar", "podman")
     [from_dir] = again.load(tmp_path / "saved", "podman")
-    assert from_archive.digest == from_dir.digest
+    [from_docker] = again.load(tmp_path / "docker.tar", "docker")
+    assert from_archive.digest == from_dir.digest and from_docker.media_type == DOCKER_MANIFEST
     # podman stores layers uncompressed and recompresses: the config (and so the image ID) is what it was.
     config = json.loads(again.manifest("podman", from_dir.digest).data)["config"]["digest"]
     original = json.loads(oci_registry.manifest("busybox", "base").data)["config"]["digest"]
     assert config == original and again.blob("podman", config) == blob_file(busybox, config)
+    docker_config = json.loads(again.manifest("docker", from_docker.digest).data)["config"]["digest"]
+    assert again.blob("docker", docker_config) == blob_file(busybox, config)
+    assert again.tags("docker") == [names[0].rpartition(":")[2]]
+
+
+def saved_images(archive: Path) -> dict[str, tuple[bytes, list[bytes]]]:
+    """A ``docker save`` tarball's images by their first RepoTag: the config's bytes and each layer tar's."""
+    with tarfile.open(archive) as tar:
+
+        def member(name: str) -> bytes:
+            f = tar.extractfile(name)
+            assert f is not None, name
+            return f.read()
+
+        images = json.loads(member("manifest.json"))
+        return {i["RepoTags"][0]: (member(i["Config"]), [member(layer) for layer in i["Layers"]]) for i in images}
+
+
+def test_a_real_docker_save_loads(oci_registry: OCIRegistry, docker: Docker, tmp_path: Path) -> None:
+    """``docker save`` (Docker Engine 20.10) of two images writes a tarball that ``load`` takes: each image under its
+    ``RepoTags``, its config and layer tars byte for byte under their digests, and docker pulls it back as the same
+    image (the same id and layers)."""
+    names = {"team/app:1": runnable("saved-one"), "team/other:2": runnable("saved-two")}
+    for name, image in names.items():
+        archive = write_docker_archive(tmp_path / f"{image.label}.tar", name, image)
+        docker("load", "--input", str(archive))
+    ids = {name: json.loads(docker("image", "inspect", name))[0]["Id"] for name in names}
+    docker("save", "--output", str(tmp_path / "saved.tar"), *names)
+    saved = saved_images(tmp_path / "saved.tar")
+    assert sorted(saved) == sorted(names)
+    loaded = oci_registry.load(tmp_path / "saved.tar")
+    assert [d.media_type for d in loaded] == [DOCKER_MANIFEST, DOCKER_MANIFEST]
+    assert (oci_registry.repositories(), oci_registry.tags("team/app"), oci_registry.tags("team/other")) == (
+        ["team/app", "team/other"], ["1"], ["2"]
+    )
+    for name, (config, layers) in saved.items():
+        repo, _, tag = name.partition(":")
+        manifest = json.loads(oci_registry.manifest(repo, tag).data)
+        assert manifest["config"]["digest"] == digest_of(config) == ids[name]
+        assert oci_registry.blob(repo, digest_of(config)) == config
+        assert [layer["digest"] for layer in manifest["layers"]] == [digest_of(tar) for tar in layers]
+        assert [oci_registry.blob(repo, digest_of(tar)) for tar in layers] == layers
+        assert json.loads(config)["rootfs"]["diff_ids"] == [digest_of(tar) for tar in layers]
+    # docker pulls them back from the registry: the same images.
+    for name in names:
+        docker("pull", f"{oci_registry.host}/{name}")
+        [pulled] = json.loads(docker("image", "inspect", f"{oci_registry.host}/{name}"))
+        assert pulled["Id"] == ids[name]
+        assert pulled["RootFS"]["Layers"] == [digest_of(tar) for tar in saved[name][1]]
+        docker("image", "rm", f"{oci_registry.host}/{name}", name)
 
 
 # Exported, read by the tools ----------------------------------------------------------------------------------------
