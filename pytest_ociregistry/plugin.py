@@ -179,6 +179,8 @@ def oci_registry_tls_server(
     _load_baseline(pytestconfig, registry)
     yield registry
     registry.stop()
+    assert registry.tls is not None
+    registry.tls.remove()  # now, not when the process exits: it may never exit cleanly (a killed xdist worker)
 
 
 def external_url(config: pytest.Config) -> str | None:
@@ -237,3 +239,5 @@ def make_oci_registry(
     yield make
     for registry in made:
         registry.stop()
+        if registry.tls is not None:
+            registry.tls.remove()

@@ -9,6 +9,7 @@ import ssl
 import tempfile
 import weakref
 from pathlib import Path
+from typing import Any
 
 
 class TLSFiles:
@@ -25,9 +26,11 @@ class TLSFiles:
             raise RuntimeError("TLS needs the 'tls' extra: pip install 'pytest-ociregistry[tls]'") from e
         self._ca = trustme.CA()
         self._cert = self._ca.issue_cert("127.0.0.1", "localhost", "::1")
+        self._remove: weakref.finalize[Any, Any] | None = None
         if directory is None:
             self.cert_dir = Path(tempfile.mkdtemp(prefix="oci-registry-tls-"))
-            weakref.finalize(self, shutil.rmtree, self.cert_dir, ignore_errors=True)  # removed with this object
+            # removed with this object, or by remove()
+            self._remove = weakref.finalize(self, shutil.rmtree, self.cert_dir, ignore_errors=True)
         else:
             self.cert_dir = Path(directory)
             self.cert_dir.mkdir(parents=True, exist_ok=True)
@@ -39,6 +42,11 @@ class TLSFiles:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._cert.configure_cert(context)
         return context
+
+    def remove(self) -> None:
+        """Remove the directory of the CA files now, if this object made it (else it goes with the object)."""
+        if self._remove is not None:
+            self._remove()
 
     def client_context(self) -> ssl.SSLContext:
         """The client side: trusts the CA (httpx ``verify=``, ``urllib``)."""

@@ -1,11 +1,15 @@
-"""Shared fixtures: a real CNCF distribution 2.8 (Debian's ``docker-registry``) on loopback, for the tests that
-compare the fake with it or run the tables against it."""
+"""Shared fixtures: a private ``$TMPDIR`` that must be empty at the end of the run, and a real CNCF distribution 2.8
+(Debian's ``docker-registry``) on loopback, for the tests that compare the fake with it or run the tables against
+it."""
 
 from __future__ import annotations
 
+import gc
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +31,27 @@ for _name in ("httpx", "httpcore", "trustme", "cryptography", "yaml", "oras.prov
         pass
 
 DOCKER_REGISTRY = shutil.which("docker-registry")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_tmpdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The run's ``$TMPDIR`` (and ``tempfile``'s), inside pytest's base temporary directory: everything the tests, the
+    clients they drive and the processes they start write to a temporary directory goes there, not to ``/tmp``.
+    Each test removes what it makes, or makes it in its own ``tmp_path``: a file or directory still there once the
+    session's fixtures are torn down fails the run, naming it (a leak that, without this, piles up in ``/tmp``)."""
+    root = tmp_path_factory.mktemp("tmpdir")
+    saved, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = str(root)
+    yield root
+    tempfile.tempdir = saved
+    if saved_env is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = saved_env
+    gc.collect()  # what is removed with its object (a TLS registry's CA directory) goes now
+    left = sorted(p.name for p in root.iterdir())
+    if left:
+        pytest.fail(f"the tests left {len(left)} temporary files in $TMPDIR ({root}): {', '.join(left[:20])}")
 
 
 def _free_port() -> int:

@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 import types
@@ -64,6 +65,10 @@ def _copy_registry_image(regver: Any) -> None:
     for blob in (config, layer):
         client.push_blob(data=blob, digest=dxf.hash_bytes(blob))
     client.set_manifest(str(regver), manifest)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_work, ignore_errors=True)  # the blob files written below
 
 
 def pytest_configure(config: pytest.Config) -> None:

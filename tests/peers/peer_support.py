@@ -345,7 +345,8 @@ class Suite:
 
     def run(self, work: Path, env: dict[str, str], junit: Path) -> dict[str, Outcome]:
         """Unpack a fresh copy into ``work`` (the suites write files beside their tests) and run it there, with
-        ``env`` added to the environment; the outcomes by test id."""
+        ``env`` added to the environment and a ``TMPDIR`` of its own (removed after it: the suites, and the clients
+        they test, leave temporary directories behind); the outcomes by test id."""
         top = unpack(sdist(self.requirement, self.filename), work)
         if self.conftest is not None:
             shutil.copy(HERE / self.conftest, top / self.tests / "conftest.py")
@@ -359,10 +360,15 @@ class Suite:
         for path in self.ignore:
             command += ["--ignore", path]
         paths = os.pathsep.join([str(top), str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        full_env = {**os.environ, **env, "PYTHONPATH": paths, "PYTHONDONTWRITEBYTECODE": "1"}
+        tmp = work / "tmp"
+        tmp.mkdir()
+        full_env = {**os.environ, **env, "PYTHONPATH": paths, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp)}
         full_env.pop("PYTEST_ADDOPTS", None)
         full_env.pop("PYTEST_XDIST_WORKER", None)
-        return run_suite([*command, self.tests], top, full_env, junit, self.timeout)
+        try:
+            return run_suite([*command, self.tests], top, full_env, junit, self.timeout)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def left_out(self) -> str:
         """What is left out and why, one line each."""
