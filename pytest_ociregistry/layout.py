@@ -3,8 +3,8 @@ compressed) and ``docker save`` tarballs.
 
 Reading verifies everything before the store sees any of it: each blob's size and digest while its bytes are read
 (once, into the buffer the store keeps, or past the store's ``blob_spill_size`` into a spilled file), every file a
-manifest needs, the layout's version, and each tar member's
-name. A problem raises :class:`LayoutError` naming the file and what is wrong, and nothing is stored.
+manifest needs, the layout's version, and each tar member's name. A problem raises :class:`LayoutError` naming the
+file and what is wrong, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -136,7 +136,6 @@ class _Archive:
 
     def __init__(self, path: Path, spill: int | None = None) -> None:
         self.where = str(path)
-        self.spill = spill
         self.members: dict[str, _Member] = {}
         links: dict[str, str] = {}
         try:
