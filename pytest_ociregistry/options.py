@@ -361,6 +361,12 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return isinstance(value, str)
     if hint == tuple[str, ...]:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    if hint is str:
+        return isinstance(value, str)
+    if hint == str | None:
+        return value is None or isinstance(value, str)
+    if typing.get_origin(hint) is typing.Literal:  # one of named values: Literal["a", "b"]
+        return value in typing.get_args(hint)
     if hint == Auth | None:
         return value is None or isinstance(value, Auth)
     raise AssertionError(f"no check for {hint}")  # pragma: no cover - every field's type is listed above
@@ -369,4 +375,6 @@ def _is_instance(value: Any, hint: Any) -> bool:
 def _from_string(text: str, hint: Any) -> Any:
     if hint == Auth | None:
         return None if text.strip().lower() in ("", "none") else Auth.from_string(text.strip())
+    if typing.get_origin(hint) is typing.Literal:
+        return text.strip()
     return value_from_string(text, hint)  # an unknown name (hint None) comes back as text: replace() reports it

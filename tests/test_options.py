@@ -574,3 +574,17 @@ def test_presets_answer_as_the_registries_they_are_named_for() -> None:
         ranged = client.get(f"/v2/foo/blobs/{F}", headers={"Range": "bytes=5-9"}).status_code
         answers[name] = (ranged, client.post(f"/v2/foo/blobs/uploads/?digest={F}", data=b"foo").status_code)
     assert answers == {"reference": (500, 201), "spec": (416, 201), "distribution": (416, 202)}
+
+
+def test_option_value_types() -> None:
+    """Texts and named values (``Literal``) are option types too: checked by value, parsed from text stripped."""
+    from typing import Literal
+
+    from pytest_ociregistry import options
+
+    style = Literal["plain", "fancy"]
+    assert options._is_instance("fancy", style) and not options._is_instance("other", style)
+    assert options._from_string(" fancy ", style) == "fancy"
+    assert options._is_instance("x", str) and not options._is_instance(1, str)
+    assert options._is_instance(None, str | None) and options._from_string("none", str | None) is None
+    assert options._from_string(" a b ", str | None) == "a b"
