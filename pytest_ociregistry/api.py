@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
-from .auth import Access, EmptyCatalog
+from .auth import Access, EmptyCatalog, MixedScopes
 from .errors import (
     ContentRangeRequired,
     ErrorCode,
@@ -36,6 +36,7 @@ from .manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_TYPE
 from .names import digest_of, is_tag
 from .options import Options
 from .ranges import InvalidRange, UnsatisfiableRange, byte_ranges, multipart_byteranges
+from .ratelimit import RateLimited, RateLimits
 from .routes import Kind, Route
 from .spill import BlobData, Spilled
 from .status import status_line
@@ -77,6 +78,7 @@ Handler = Callable[[Request, Route], Response]
 _WRITES = {Kind.UPLOAD_START, Kind.UPLOAD_SINGLE_POST, Kind.UPLOAD_MOUNT, Kind.UPLOAD_STATUS, Kind.UPLOAD_CHUNK,
            Kind.UPLOAD_COMPLETE, Kind.UPLOAD_CANCEL, Kind.MANIFEST_PUT}
 _DELETES = {Kind.BLOB_DELETE, Kind.MANIFEST_DELETE}
+_READS = {Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.MANIFEST_GET, Kind.MANIFEST_HEAD, Kind.TAGS_LIST, Kind.REFERRERS}
 _UPLOADS = {Kind.UPLOAD_CHUNK, Kind.UPLOAD_COMPLETE}
 
 
@@ -115,6 +117,7 @@ class RegistryApp:
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
         self._secret = secrets.token_bytes(16)
+        self.rate_limits = RateLimits()
         self._handlers: dict[Kind, Handler] = {kind: getattr(self, f"handle_{kind.value}") for kind in Kind}
 
     @property
@@ -139,18 +142,25 @@ class RegistryApp:
         auth = self.options.auth
         response: BaseResponse
         route: Route | None = None
+        counted: list[tuple[str, str]] = []  # the rate limit's headers, on whatever the request is answered
         try:
             if auth is not None and request.path == auth.token_path:
-                return self._decorate(request, auth.handle_token(request))
+                options = self.options
+                token = auth.handle_token(
+                    request, refuse_delete=options.token_refuses_delete, same_type=options.token_rejects_mixed_scopes
+                )
+                return self._decorate(request, token)
             try:
                 route = routes.parse(request.method, request.path, request.args, self.options)
             except RegistryError as e:
                 response = self._parse_error(request, e)
             else:
                 if auth is not None:
-                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, required_access(route))
-                    if refusal is not None:
-                        raise refusal
+                    needed = required_access(route)
+                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, needed, self.options.auth_challenge)
+                    if refusal is not None or self._never_granted(route):
+                        raise refusal or auth.refuse(request, needed, self.options.auth_challenge)
+                counted = self.rate_limits.take(self.options, request, route)
                 try:
                     response = self._handlers[route.kind](request, route)
                 except RegistryError as e:
@@ -158,14 +168,27 @@ class RegistryApp:
         except ClientDisconnected:
             # The body ended before its Content-Length: the client is gone, and nothing was stored.
             response = self._error(request, RegistryError(ErrorCode.SIZE_INVALID, "request body ended early"))
-        except EmptyCatalog as e:
+        except (EmptyCatalog, MixedScopes) as e:
             response = e.response()
+        except RateLimited as e:
+            response = e.response
         except RegistryError as e:
             response = self._error(request, e, route)
         except Exception:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
+        for name, value in counted:
+            response.headers.setdefault(name, value)
         return self._decorate(request, response)
+
+    def _never_granted(self, route: Route) -> bool:
+        """Whether, with auth, the options refuse ``route`` whatever the credentials: Docker Hub's catalog, and
+        reading a repository that does not exist there."""
+        options = self.options
+        if route.kind is Kind.CATALOG:
+            return options.catalog_insufficient_scope
+        reads = route.kind in _READS
+        return options.missing_repository_unauthorized and reads and not self.store.has_repository(route.repo)
 
     def _parse_error(self, request: Request, error: RegistryError) -> Response:
         if self.options.plain_router_errors:

@@ -21,7 +21,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
 
@@ -31,6 +31,26 @@ from .text import assignments, value_from_string
 ACTIONS = ("pull", "push", "delete")
 CATALOG = "registry:catalog:*"
 ANONYMOUS = "anonymous"
+
+ChallengeStyle = Literal["standard", "ecr", "gar", "harbor", "ghcr"]
+CHALLENGE_STYLES: tuple[ChallengeStyle, ...] = typing.get_args(ChallengeStyle)
+"""The hosted services whose challenges :meth:`Auth.authorize` can answer with (the ``auth_challenge`` option)."""
+_SCHEMES: dict[str, str] = {"ecr": "basic", "gar": "bearer", "harbor": "bearer", "ghcr": "bearer"}
+_BASIC_TOO = ("gar", "harbor")  # Bearer registries that also take Basic credentials on every request
+
+
+def _harbor_reason(request: Request, needed: Access, held: Access) -> str:
+    """Why Harbor refuses (``v2auth/auth.go``): the first access check that fails."""
+    if needed == Access():
+        return "unauthorized"
+    if needed.catalog:
+        return "unauthorized to list catalog"
+    if not request.headers.get("Authorization") and request.method in ("GET", "HEAD"):
+        return "authorize header needed to send HEAD to repository"
+    missing = needed.without(held)
+    repo, actions = (missing.repositories or needed.repositories)[0]
+    action = next(a for a in ACTIONS if a in actions)
+    return f"unauthorized to access repository: {repo}, action: {action}"
 
 
 
@@ -245,39 +265,57 @@ class Auth:
 
     # Checking requests --------------------------------------------------------------------------------------------
 
-    def authorize(self, request: Request, needed: Access) -> tuple[str | None, RegistryError | None]:
+    def authorize(
+        self, request: Request, needed: Access, style: ChallengeStyle = "standard"
+    ) -> tuple[str | None, RegistryError | None]:
         """Who makes ``request`` (None when unknown) and, unless they hold ``needed``, the error to answer, as
         distribution does: 401 ``UNAUTHORIZED`` with a challenge for no or wrong credentials (with Bearer:
         ``error="invalid_token"`` for an expired or foreign token, ``error="insufficient_scope"`` for a token
         without access its holder could get, anonymous included: logging in may give it); 403 ``DENIED``, saying
-        why, only for a caller that can never get the access."""
-        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-        scheme = scheme.lower()
-        if not scheme or (scheme == "basic" and credentials.strip() == "Og=="):
+        why, only for a caller that can never get the access. ``style`` is the hosted service whose challenges and
+        credentials these are (see :data:`CHALLENGE_STYLES`)."""
+        sent, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        sent = sent.lower()
+        scheme = _SCHEMES.get(style, self.scheme)
+        if not sent or (sent == "basic" and credentials.strip() == "Og=="):
             # No credentials (skopeo sends empty Basic ones, "Og==", where it has none): anonymous.
             if needed.catalog and self.anonymous_catalog_empty:
-                raise EmptyCatalog(self._challenge(request, needed))
+                raise EmptyCatalog(self._challenge(request, needed, style=style))
             # Never for /v2/: a client decides from the ping's challenge whether to authenticate.
-            if self.scheme == "basic" and needed != Access() and self._covers(self.grant(None, needed), needed):
+            if scheme == "basic" and needed != Access() and self._covers(self.grant(None, needed), needed):
                 return ANONYMOUS, None
-            return None, self._unauthorized(request, needed)
-        if self.scheme == "basic":
-            user = self._basic_user(credentials) if scheme == "basic" else None
+            return None, self._unauthorized(request, needed, style=style)
+        if sent == "basic" and (scheme == "basic" or style in _BASIC_TOO):
+            user = self._basic_user(credentials)
             if user is None:
-                return None, self._unauthorized(request, needed)
-            return user.name, None if self._covers(self.grant(user, needed), needed) else self._denied(user, needed)
-        if scheme != "bearer":  # credentials the registry does not take: a token is required (distribution)
-            return None, self._unauthorized(request, needed)
+                return None, self._unauthorized(request, needed, style=style)
+            if self._covers(self.grant(user, needed), needed):
+                return user.name, None
+            return user.name, self._denied(request, user, needed, style)
+        if sent == "basic" and style == "ghcr" and needed != Access():
+            return None, RegistryError(ErrorCode.DENIED, "invalid token")  # GHCR: data endpoints take tokens only
+        if scheme == "basic" or sent != "bearer":  # credentials the registry does not take: a token is required
+            return None, self._unauthorized(request, needed, style=style)
         with self._lock:
             held = self._tokens.get(credentials.strip())
         if held is None or held.expires <= time.time():
-            return None, self._unauthorized(request, needed, error="invalid_token")
+            return None, self._unauthorized(request, needed, error="invalid_token", style=style)
         if self._covers(held.access, needed):
             return held.identity, None
         user = self._named(held.identity)
         if self._obtainable(user, needed):  # a new token would do: ask for one
-            return held.identity, self._unauthorized(request, needed, error="insufficient_scope")
-        return held.identity, self._denied(user, needed)
+            return held.identity, self._unauthorized(
+                request, needed, error="insufficient_scope", style=style, held=held.access
+            )
+        return held.identity, self._denied(request, user, needed, style)
+
+    def refuse(self, request: Request, needed: Access, style: ChallengeStyle = "standard") -> RegistryError:
+        """The 401 for access the registry will not give whatever the credentials (Docker Hub's catalog, a
+        repository that does not exist): a challenge for ``needed``, with ``error="insufficient_scope"`` when a
+        Bearer token was sent."""
+        sent = request.headers.get("Authorization", "").partition(" ")[0].lower()
+        error = "insufficient_scope" if sent == "bearer" and _SCHEMES.get(style, self.scheme) == "bearer" else None
+        return self._unauthorized(request, needed, error=error, style=style)
 
     def _named(self, identity: str) -> User | None:
         return next((u for u in self.users if u.name == identity), None) if identity != ANONYMOUS else None
@@ -287,8 +325,11 @@ class Auth:
         holders = (user,) if user is not None else (None, *self.users)
         return any(self._covers(self.grant(holder, needed), needed) for holder in holders)
 
-    def _denied(self, user: User | None, needed: Access) -> RegistryError:
-        """403 ``DENIED``: the message says who lacks what, ``detail`` lists it as distribution lists access."""
+    def _denied(self, request: Request, user: User | None, needed: Access, style: ChallengeStyle) -> RegistryError:
+        """403 ``DENIED``: the message says who lacks what, ``detail`` lists it as distribution lists access.
+        Harbor refuses with 401 and a challenge instead."""
+        if style == "harbor":
+            return self._unauthorized(request, needed, style=style, held=self.grant(user, needed))
         missing = needed.without(self.grant(user, needed))
         lacks = [f"{_ordered(actions)} access to {repo}" for repo, actions in missing.repositories]
         lacks += ["access to the catalog"] if missing.catalog else []
@@ -304,21 +345,37 @@ class Auth:
         name, sep, password = decoded.partition(":")
         return self._user(name, password) if sep else None
 
-    def _challenge(self, request: Request, needed: Access, error: str | None = None) -> str:
-        if self.scheme == "basic":
+    def _challenge(
+        self, request: Request, needed: Access, error: str | None = None, style: ChallengeStyle = "standard"
+    ) -> str:
+        if style == "ecr":
+            return f'Basic realm="{request.host_url}",service="ecr.amazonaws.com"'
+        if style == "harbor" and (request.headers.get("Authorization") or needed.catalog):
+            return 'Basic realm="harbor"'
+        if _SCHEMES.get(style, self.scheme) == "basic":
             return f'Basic realm="{self.service}"'
         realm = self.realm or request.host_url.rstrip("/") + self.token_path
         parts = [f'realm="{realm}"']
-        if self.challenge_service:
+        if self.challenge_service and not (style == "gar" and needed == Access()):
             parts.append(f'service="{self.service}"')
         if needed.scopes():
             parts.append(f'scope="{" ".join(needed.scopes())}"')
-        if error:
+        if error and style != "harbor":
             parts.append(f'error="{error}"')
         return "Bearer " + ",".join(parts)
 
-    def _unauthorized(self, request: Request, needed: Access, error: str | None = None) -> RegistryError:
-        challenge = {"WWW-Authenticate": self._challenge(request, needed, error)}
+    def _unauthorized(
+        self,
+        request: Request,
+        needed: Access,
+        error: str | None = None,
+        style: ChallengeStyle = "standard",
+        held: Access | None = None,
+    ) -> RegistryError:
+        challenge = {"WWW-Authenticate": self._challenge(request, needed, error, style)}
+        if style == "harbor":
+            reason = _harbor_reason(request, needed, held or Access())
+            return RegistryError(ErrorCode.UNAUTHORIZED, f"{reason}: {reason}", headers=challenge)
         return RegistryError(ErrorCode.UNAUTHORIZED, headers=challenge, detail=needed.records())
 
     # Tokens -------------------------------------------------------------------------------------------------------
@@ -344,9 +401,20 @@ class Auth:
         with self._lock:
             self._tokens.clear()
 
-    def handle_token(self, request: Request) -> Response:
+    def handle_token(self, request: Request, *, refuse_delete: bool = False, same_type: bool = False) -> Response:
         """The token endpoint: GET with Basic credentials or none; POST with an OAuth2 password or refresh_token
-        grant. Answers ``token``, ``access_token``, ``expires_in``, ``issued_at`` (and ``refresh_token`` when asked)."""
+        grant. Answers ``token``, ``access_token``, ``expires_in``, ``issued_at`` (and ``refresh_token`` when asked).
+        ``refuse_delete``: a scope asking for ``delete`` is a 400 (Quay); ``same_type``: scopes of the registry and
+        of repositories in one request are a 400 (Docker Hub)."""
+        scopes = [s for text in request.values.getlist("scope") for s in text.split()]
+        if refuse_delete:
+            for scope in scopes:
+                if "delete" in scope.rpartition(":")[2].split(","):
+                    raise RegistryError(
+                        ErrorCode.INVALID_REQUEST, f"Unable to decode repository and actions: {scope}", detail={}
+                    )
+        if same_type and len({scope.partition(":")[0] for scope in scopes}) > 1:
+            raise MixedScopes()
         if request.method == "POST" and not self.token_get_only:
             form = request.form
             grant_type = form.get("grant_type", "")
@@ -409,6 +477,15 @@ def parse_scopes(scopes: Iterable[str]) -> Access:
         elif scope == CATALOG:
             catalog = True
     return Access(tuple(repositories.items()), catalog)
+
+
+class MixedScopes(Exception):
+    """Docker Hub's token server refusing scopes of several resource types (not an OCI error body)."""
+
+    def response(self) -> Response:
+        return Response(
+            b'{"details":"request scopes must be of the same resource type"}', 400, content_type="application/json"
+        )
 
 
 class EmptyCatalog(Exception):

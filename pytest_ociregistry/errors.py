@@ -35,6 +35,8 @@ class ErrorCode(enum.Enum):
     RANGE_INVALID = (416, "invalid content range")
     UNAVAILABLE = (503, "service unavailable")
     PAGINATION_NUMBER_INVALID = (400, "invalid number of results requested")
+    INVALID_REQUEST = (400, "Invalid request")  # Quay's token endpoint
+    BAD_REQUEST = (400, "bad request")  # Harbor
     UNKNOWN = (500, "unknown error")
     # Codes of hosted registries, outside the spec (see the options that answer them).
     NOT_FOUND = (404, "not found")

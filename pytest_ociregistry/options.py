@@ -7,9 +7,9 @@ import functools
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from .auth import Auth
+from .auth import Auth, ChallengeStyle
 from .names import ALGORITHMS
 from .text import assignments, value_from_string
 
@@ -303,9 +303,65 @@ class Options:
     content is verified and immutable either way (over plain HTTP it is sent with ``sendfile``), and the disk space
     is freed when the blob is (a reset, the end of the process)."""
 
+    rate_limit_window: int = 21600
+    """The rate limit's window, in seconds: it opens at the first counted request (Docker Hub's ``w=21600``, six
+    hours)."""
+
+    rate_limit_style: Literal["dockerhub", "dockerhub_unauthenticated", "dockerhub_hap429", "ghcr", "ecr"] = (
+        "dockerhub")
+    """Which requests the rate limit counts and how it refuses. ``dockerhub``: manifest GETs count, a HEAD is free,
+    and every manifest GET or HEAD answer carries ``ratelimit-limit: <limit>;w=<window>``, ``ratelimit-remaining:
+    <left>;w=<window>`` and ``docker-ratelimit-source: <client address>`` (DH-1); the 429 is ``TOOMANYREQUESTS``
+    "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading:
+    https://www.docker.com/increase-rate-limit"; ``dockerhub_unauthenticated``: the same, "You have reached your
+    unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit" (DH-2: hub-feedback#2464,
+    2025-05). The others count every request and send no headers: ``dockerhub_hap429``, the abuse limit's
+    ``text/plain`` "Too Many Requests (HAP429)." that JSON clients fail to parse (DH-2: hub-feedback#1907, 2020-05,
+    Docker staff); ``ghcr``, ``TOOMANYREQUESTS`` "retry-after: <Go duration>, allowed: <limit>/minute" (GHCR-4:
+    falcosecurity/plugins#1069, 2025-11); ``ecr``, ``TOOMANYREQUESTS`` "Rate exceeded" (ECR profile: mitogen
+    PR#790, 2021-01)."""
+
+    rate_limit: int | None = None
+    """How many requests the registry serves per ``rate_limit_window`` before it answers 429 as
+    ``rate_limit_style`` says; None: no limit. One budget for the whole registry (every client, every user),
+    whole again when the window ends or at a reset. (DH-1: docker/docs PR#11707, 2020-11, Docker staff)"""
+
     auth: Auth | None = None
     """Who may do what and how they prove it: Basic or Bearer token auth (see :class:`~pytest_ociregistry.Auth`).
     None: no auth. As text (ini, command line): ``basic:USER:PASSWORD`` or ``bearer:USER:PASSWORD``."""
+
+    auth_challenge: ChallengeStyle = "standard"
+    """With ``auth``: whose challenges and credentials the registry uses. ``standard``: distribution's and Docker
+    Hub's, the ``auth``'s own scheme (``Bearer realm=...,service=...,scope=...``). The others decide the scheme:
+    ``ecr``, Basic only, challenged ``Basic realm="<registry URL>",service="ecr.amazonaws.com"``, which token-only
+    clients fail to parse (ECR profile: mayflower/docker-ls#28, 2018-08); ``gar``, Bearer (Basic credentials taken
+    too) whose ``/v2/`` challenge has no ``service`` while repository challenges do (GAR-2: apple/container#2274,
+    2026-09); ``harbor``, Bearer (Basic credentials taken too) but ``Basic realm="harbor"`` whenever the request
+    carried an ``Authorization`` header or asks for the catalog, every refusal a 401 ``UNAUTHORIZED`` saying why
+    twice ("unauthorized to list catalog: unauthorized to list catalog") (HARBOR-1: harbor ``v2auth/auth.go`` @
+    c50c7ddd; harbor#22194, 2025-07); ``ghcr``, Bearer, where Basic credentials on any endpoint but ``/v2/`` answer
+    403 ``DENIED`` "invalid token" (GHCR profile: argocd-image-updater#303, #276, 2021)."""
+
+    catalog_insufficient_scope: bool = False
+    """True, with ``auth``: the catalog is never served. The token endpoint grants ``registry:catalog:*``, yet every
+    catalog request answers 401 ``UNAUTHORIZED`` challenging for that scope, with ``error="insufficient_scope"``
+    once a token is sent: clients that fetch a token and retry loop (DH-4: hub-feedback#2094, 2021-04; gitlab.com:
+    gitlab#22635)."""
+
+    missing_repository_unauthorized: bool = False
+    """True, with ``auth``: reading a repository that does not exist answers 401 ``UNAUTHORIZED`` challenging for
+    its pull scope (``error="insufficient_scope"`` with a token) instead of 404 ``NAME_UNKNOWN``, as Docker Hub,
+    whose token server grants tokens for any repository, does (DH-5: hub-feedback#1771, 2019-03; containers/image
+    ``docker/errors_test.go``, 2021-08)."""
+
+    token_rejects_mixed_scopes: bool = False
+    """True, with Bearer ``auth``: a token request naming scopes of both the registry (catalog) and repositories
+    answers 400 ``{"details":"request scopes must be of the same resource type"}`` (DH-4: OctopusDeploy/Issues#8126)."""
+
+    token_refuses_delete: bool = False
+    """True, with Bearer ``auth``: a token request whose scope asks for ``delete`` is refused with 400
+    ``INVALID_REQUEST`` "Unable to decode repository and actions: <scope>", so no client can delete (QUAY-3:
+    containers/image e43b2716, 2018-08; quay ``endpoints/v2/v2auth.py`` @ ffba0c70)."""
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.digest_algorithms if a not in ALGORITHMS]

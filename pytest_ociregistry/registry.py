@@ -90,8 +90,10 @@ class OCIRegistry(ContentPusher, RegistryServer):
     def reset(self) -> None:
         """Empty the store (or go back to the :attr:`baseline`), restore the default options, revoke the Bearer
         tokens issued so far (by the ``auth`` in force and the default one, even a module-level ``Auth`` that the next
-        test uses again), and clear the request log, the faults, and pytest-httpserver's handlers and log."""
+        test uses again), refill the rate limit's budget, and clear the request log, the faults, and
+        pytest-httpserver's handlers and log."""
         self.store.reset(self.baseline)
+        self.app.rate_limits.reset()
         for auth in (self.options.auth, self.default_options.auth):
             if auth is not None:
                 auth.revoke_tokens()
