@@ -7,6 +7,7 @@ werkzeug's test ``Client``) or under any WSGI server.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -313,11 +314,30 @@ class RegistryApp:
     def _page_size(self, route: Route, default: int | None = None) -> int | None:
         options = self.options
         cap = options.max_page_size
+        if cap is not None and options.page_size_clamp:
+            return cap if route.n is None else min(max(route.n, 1), cap)
         if cap is not None and route.n is not None and route.n > cap:
             if options.distribution_pagination:
                 raise RegistryError(ErrorCode.PAGINATION_NUMBER_INVALID)
-            raise RegistryError(ErrorCode.UNSUPPORTED, f"query parameter n is too large (n={route.n}, max={cap})")
+            message = f"query parameter n is too large (n={route.n}, max={cap})"
+            if options.max_page_size_message is not None:
+                message = options.max_page_size_message.replace("{max}", str(cap))
+            raise RegistryError(ErrorCode.UNSUPPORTED, message)
         return default if route.n is None else route.n
+
+    def _page_token(self, last: str) -> str:
+        """An opaque ``next_page`` token for a catalog page after ``last`` (Quay's), signed so it cannot be made up."""
+        mac = hmac.new(self._secret, last.encode(), hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac + last.encode()).decode().rstrip("=")
+
+    def _page_after(self, token: str | None) -> str | None:
+        """The ``last`` a :meth:`_page_token` names; None (the first page) for anything else, as Quay reads it."""
+        try:
+            raw = base64.urlsafe_b64decode((token or "") + "=" * (-len(token or "") % 4))
+            last = raw[12:].decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return last if token and hmac.compare_digest(token, self._page_token(last)) else None
 
     def _check_delete(self) -> None:
         if not self.options.delete_enabled:
@@ -352,8 +372,17 @@ class RegistryApp:
     def handle_catalog(self, request: Request, route: Route) -> Response:
         options = self.options
         n = self._page_size(route, options.catalog_default_page_size)
-        items, more = self.store.repositories(n, route.last, with_blobs=options.catalog_lists_blob_repositories)
-        return self._list_response(request, "repositories", items, more, options.null_empty_catalog)
+        last = route.last
+        if options.catalog_last_must_exist and last is not None and not self.store.has_repository(last):
+            raise RegistryError(ErrorCode.BAD_REQUEST, f"the last: {last} should be a valid repository name.")
+        if options.catalog_page_token:
+            last = self._page_after(request.args.get("next_page", request.args.get("last")))
+        items, more = self.store.repositories(n, last, with_blobs=options.catalog_lists_blob_repositories)
+        response = self._list_response(request, "repositories", items, more, options.null_empty_catalog)
+        if options.catalog_page_token and "Link" in response.headers:
+            query = urlencode({"n": len(items), "next_page": self._page_token(items[-1])})
+            response.headers["Link"] = f'<{request.host_url}v2/_catalog?{query}>; rel="next"'
+        return response
 
     def handle_tags_list(self, request: Request, route: Route) -> Response:
         items, more = self.store.tags(route.repo, self._page_size(route), route.last)

@@ -98,6 +98,17 @@ class Options:
     """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR-5: go-containerregistry#1091,
     2021-07; ggcr 11a80c25)."""
 
+    max_page_size_message: str | None = None
+    """The message of the refusal of an ``n`` over ``max_page_size``, ``{max}`` standing for the cap; None: "query
+    parameter n is too large (n=<n>, max=<cap>)". ECR's: "Invalid parameter at 'maxResults' failed to satisfy
+    constraint: 'Member must have value less than or equal to {max}'" (ECR-5: go-containerregistry#1091,
+    2021-07)."""
+
+    page_size_clamp: bool = False
+    """True: tag and catalog lists never send more than ``max_page_size`` entries and never refuse an ``n``: a
+    larger one, or none, gets ``max_page_size`` entries (and a ``Link`` to the rest), one under 1 gets one, as
+    Quay's 100 (quay ``endpoints/v2/__init__.py`` ``paginate`` @ ffba0c70)."""
+
     link_header: bool = True
     """False: a truncated tag or catalog list sends no ``Link`` header."""
 
@@ -276,6 +287,17 @@ class Options:
 
     catalog_default_page_size: int | None = None
     """The catalog's page size when the request names no ``n`` (distribution: 100)."""
+
+    catalog_page_token: bool = False
+    """True: the catalog's ``Link`` is absolute and carries an opaque ``next_page`` token instead of ``last``
+    (``<http://host/v2/_catalog?n=<n>&next_page=<token>>; rel="next"``); a ``last`` is read as a token, does not
+    decode, and the list starts from the beginning again, as Quay's does (quay ``endpoints/v2/__init__.py``
+    ``paginate`` @ ffba0c70)."""
+
+    catalog_last_must_exist: bool = False
+    """True: a catalog ``last`` that names no repository answers 400 ``BAD_REQUEST`` "the last: <last> should be a
+    valid repository name." instead of listing what sorts after it, as Harbor does (harbor
+    ``src/server/registry/catalog.go`` @ c50c7ddd)."""
 
     catalog_lists_blob_repositories: bool = False
     """True: the catalog lists a repository once a blob was pushed to it (distribution 2.8). Off, once a manifest

@@ -90,8 +90,8 @@ def test_harbor_answers_basic_once_authorization_was_sent(oci_registry: OCIRegis
     assert (answer.status, answer.header("WWW-Authenticate")) == (401, 'Basic realm="harbor"')
     assert exchange(oci_registry, "GET", "/v2/_catalog", basic("alice", "wonderland")).status == 200
     answer = exchange(oci_registry, "POST", "/v2/team/app/blobs/uploads/", basic("bob", "builder"))
-    assert answer.error() == (401, "UNAUTHORIZED", f"{message.replace('list catalog', 'access repository')}"
-                              ": team/app, action: push: unauthorized to access repository: team/app, action: push")
+    message = "unauthorized to access repository: team/app, action: push"
+    assert answer.error() == (401, "UNAUTHORIZED", f"{message}: {message}")
 
 
 @pytest.mark.oci_registry(auth=BEARER, auth_challenge="ghcr")
@@ -131,10 +131,10 @@ def test_missing_repository_unauthorized(oci_registry: OCIRegistry) -> None:
     answer = exchange(oci_registry, "GET", "/v2/library/this-does-not-exist/manifests/latest", anonymous)
     assert refusal(answer) == (
         "HTTP/1.1 401 Unauthorized",
-        f'Bearer realm="{oci_registry.url}/token",service="registry.example",'
-        'scope="repository:library/this-does-not-exist:pull",error="insufficient_scope"',
-        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository",'
-        b'"Class":"","Name":"library/this-does-not-exist","Action":"pull"}]}]}',
+        (f'Bearer realm="{oci_registry.url}/token",service="registry.example",'
+         'scope="repository:library/this-does-not-exist:pull",error="insufficient_scope"'),
+        (b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository",'
+         b'"Class":"","Name":"library/this-does-not-exist","Action":"pull"}]}]}'),
     )
     alpine = token(oci_registry, "repository:library/alpine:pull")
     assert exchange(oci_registry, "GET", "/v2/library/alpine/manifests/nope", alpine).error()[:2] == (
