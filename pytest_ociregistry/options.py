@@ -439,8 +439,6 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return isinstance(value, str)
     if hint == tuple[str, ...]:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
-    if hint is str:
-        return isinstance(value, str)
     if hint == str | None:
         return value is None or isinstance(value, str)
     if typing.get_origin(hint) is typing.Literal:  # one of named values: Literal["a", "b"]
