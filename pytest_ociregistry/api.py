@@ -158,9 +158,10 @@ class RegistryApp:
             else:
                 if auth is not None:
                     needed = required_access(route)
-                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, needed, self.options.auth_challenge)
-                    if refusal is not None or self._never_granted(route):
-                        raise refusal or auth.refuse(request, needed, self.options.auth_challenge)
+                    style = self.options.auth_challenge
+                    request.environ[IDENTITY_KEY], refusal = auth.authorize(request, needed, style)
+                    if refusal is not None or self._never_granted(request, route):
+                        raise refusal or auth.refuse(request, needed, style)
                 counted = self.rate_limits.take(self.options, request, route)
                 try:
                     response = self._handlers[route.kind](request, route)
@@ -182,14 +183,17 @@ class RegistryApp:
             response.headers.setdefault(name, value)
         return self._decorate(request, response)
 
-    def _never_granted(self, route: Route) -> bool:
+    def _never_granted(self, request: Request, route: Route) -> bool:
         """Whether, with auth, the options refuse ``route`` whatever the credentials: Docker Hub's catalog, and
-        reading a repository that does not exist there."""
+        reading a repository that does not exist there unless one may push to it (one's own namespace)."""
         options = self.options
+        auth = options.auth
         if route.kind is Kind.CATALOG:
             return options.catalog_insufficient_scope
-        reads = route.kind in _READS
-        return options.missing_repository_unauthorized and reads and not self.store.has_repository(route.repo)
+        if not options.missing_repository_unauthorized or route.kind not in _READS or auth is None:
+            return False
+        pushes = Access(((route.repo, frozenset({"push"})),))
+        return not self.store.has_repository(route.repo) and not auth.holds(request, pushes)
 
     def _parse_error(self, request: Request, error: RegistryError) -> Response:
         if self.options.plain_router_errors:

@@ -309,6 +309,17 @@ class Auth:
             )
         return held.identity, self._denied(request, user, needed, style)
 
+    def holds(self, request: Request, access: Access) -> bool:
+        """Whether the credentials ``request`` carries (none: anonymous) hold ``access``: a token's own, a Basic
+        user's grants."""
+        sent, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if sent.lower() == "bearer":
+            with self._lock:
+                held = self._tokens.get(credentials.strip())
+            return held is not None and held.expires > time.time() and self._covers(held.access, access)
+        user = self._basic_user(credentials) if sent.lower() == "basic" else None
+        return self._covers(self.grant(user, access), access)
+
     def refuse(self, request: Request, needed: Access, style: ChallengeStyle = "standard") -> RegistryError:
         """The 401 for access the registry will not give whatever the credentials (Docker Hub's catalog, a
         repository that does not exist): a challenge for ``needed``, with ``error="insufficient_scope"`` when a

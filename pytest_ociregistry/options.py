@@ -107,7 +107,7 @@ class Options:
     page_size_clamp: bool = False
     """True: tag and catalog lists never send more than ``max_page_size`` entries and never refuse an ``n``: a
     larger one, or none, gets ``max_page_size`` entries (and a ``Link`` to the rest), one under 1 gets one, as
-    Quay's 100 (quay ``endpoints/v2/__init__.py`` ``paginate`` @ ffba0c70)."""
+    Quay's 100 (QUAY profile: quay ``endpoints/v2/__init__.py`` ``paginate`` @ ffba0c70)."""
 
     link_header: bool = True
     """False: a truncated tag or catalog list sends no ``Link`` header."""
@@ -291,12 +291,12 @@ class Options:
     catalog_page_token: bool = False
     """True: the catalog's ``Link`` is absolute and carries an opaque ``next_page`` token instead of ``last``
     (``<http://host/v2/_catalog?n=<n>&next_page=<token>>; rel="next"``); a ``last`` is read as a token, does not
-    decode, and the list starts from the beginning again, as Quay's does (quay ``endpoints/v2/__init__.py``
-    ``paginate`` @ ffba0c70)."""
+    decode, and the list starts from the beginning again, as Quay's does (QUAY profile: quay
+    ``endpoints/v2/__init__.py`` ``paginate`` @ ffba0c70)."""
 
     catalog_last_must_exist: bool = False
     """True: a catalog ``last`` that names no repository answers 400 ``BAD_REQUEST`` "the last: <last> should be a
-    valid repository name." instead of listing what sorts after it, as Harbor does (harbor
+    valid repository name." instead of listing what sorts after it, as Harbor does (HARBOR profile: harbor
     ``src/server/registry/catalog.go`` @ c50c7ddd)."""
 
     catalog_lists_blob_repositories: bool = False
@@ -367,13 +367,14 @@ class Options:
     catalog_insufficient_scope: bool = False
     """True, with ``auth``: the catalog is never served. The token endpoint grants ``registry:catalog:*``, yet every
     catalog request answers 401 ``UNAUTHORIZED`` challenging for that scope, with ``error="insufficient_scope"``
-    once a token is sent: clients that fetch a token and retry loop (DH-4: hub-feedback#2094, 2021-04; gitlab.com:
-    gitlab#22635)."""
+    once a token is sent: clients that fetch a token and retry loop (DH-4: hub-feedback#2094, 2021-04; GITLAB
+    profile: gitlab#22635, gitlab.com)."""
 
     missing_repository_unauthorized: bool = False
     """True, with ``auth``: reading a repository that does not exist answers 401 ``UNAUTHORIZED`` challenging for
-    its pull scope (``error="insufficient_scope"`` with a token) instead of 404 ``NAME_UNKNOWN``, as Docker Hub,
-    whose token server grants tokens for any repository, does (DH-5: hub-feedback#1771, 2019-03; containers/image
+    its pull scope (``error="insufficient_scope"`` with a token) instead of 404 ``NAME_UNKNOWN``, unless the
+    credentials may push to it (a new repository in one's own namespace), as Docker Hub, whose token server grants
+    tokens for any repository, does (DH-5: hub-feedback#1771, 2019-03; containers/image
     ``docker/errors_test.go``, 2021-08)."""
 
     token_rejects_mixed_scopes: bool = False

@@ -66,39 +66,71 @@ HOSTED_BASELINE = SPEC.replace(automatic_mount=False)
 """What every hosted preset starts from: the spec, where a mount names its ``from`` (no service in the catalogue is
 known to mount a blob from wherever it finds one)."""
 
+ECR_PAGE_SIZE_MESSAGE = (
+    "Invalid parameter at 'maxResults' failed to satisfy constraint: "
+    "'Member must have value less than or equal to {max}'"
+)
+"""ECR's refusal of an ``n`` over its cap (ECR-5), for ``max_page_size_message``."""
+
+DOCKERHUB_PULL_BUDGET = 10_000
+"""The ``dockerhub`` preset's ``rate_limit``: manifest GETs per six hours. Docker Hub's is 100 anonymous, 200 signed
+in; this one is high enough that no ordinary test spends it (the fixture's budget is whole again before every test),
+so the preset shows the headers without failing a suite. Set ``rate_limit`` lower to meet the 429."""
+
 ECR = HOSTED_BASELINE.replace(
     max_page_size=1000,
+    max_page_size_message=ECR_PAGE_SIZE_MESSAGE,
     tag_get_digest=False,
+    auth_challenge="ecr",
+    rate_limit_style="ecr",
 )
 """Amazon ECR (private, ``<account>.dkr.ecr.<region>.amazonaws.com``)."""
 
 GHCR = HOSTED_BASELINE.replace(
     referrers_enabled=False,
     delete_enabled=False,
+    auth_challenge="ghcr",
+    rate_limit_style="ghcr",
 )
 """GitHub Container Registry (``ghcr.io``)."""
 
 DOCKERHUB = HOSTED_BASELINE.replace(
     referrers_enabled=False,
+    rate_limit=DOCKERHUB_PULL_BUDGET,
+    catalog_insufficient_scope=True,
+    missing_repository_unauthorized=True,
+    token_rejects_mixed_scopes=True,
 )
 """Docker Hub (``registry-1.docker.io``)."""
 
-GAR = HOSTED_BASELINE
+GAR = HOSTED_BASELINE.replace(
+    auth_challenge="gar",
+)
 """Google Artifact Registry (``<region>-docker.pkg.dev``, and ``gcr.io`` served by it)."""
 
 ACR = HOSTED_BASELINE
 """Azure Container Registry (``<name>.azurecr.io``)."""
 
-QUAY = HOSTED_BASELINE
+QUAY = HOSTED_BASELINE.replace(
+    max_page_size=100,
+    page_size_clamp=True,
+    catalog_page_token=True,
+    token_refuses_delete=True,
+)
 """Quay.io and Project Quay."""
 
-HARBOR = HOSTED_BASELINE
+HARBOR = HOSTED_BASELINE.replace(
+    auth_challenge="harbor",
+    catalog_last_must_exist=True,
+)
 """Harbor (self-hosted, CNCF)."""
 
 ARTIFACTORY = HOSTED_BASELINE
 """JFrog Artifactory."""
 
-GITLAB = HOSTED_BASELINE
+GITLAB = HOSTED_BASELINE.replace(
+    catalog_insufficient_scope=True,
+)
 """The GitLab container registry (gitlab.com and self-managed)."""
 
 ZOT = HOSTED_BASELINE

@@ -59,8 +59,8 @@ def _style(options: Options) -> _Style:
     name = options.rate_limit_style
     limit = options.rate_limit or 0
     if name == "dockerhub":
-        message = f"You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: {_HUB_MORE}"
-        return _Style(True, True, _json(message))
+        upgrade = "You may increase the limit by authenticating and upgrading"
+        return _Style(True, True, _json(f"You have reached your pull rate limit. {upgrade}: {_HUB_MORE}"))
     if name == "dockerhub_unauthenticated":
         return _Style(True, True, _json(f"You have reached your unauthenticated pull rate limit. {_HUB_MORE}"))
     if name == "dockerhub_hap429":

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from raw_http import Answer, exchange
 
-from pytest_ociregistry import Auth, OCIRegistry, User
+from pytest_ociregistry import HOSTED_PRESETS, Auth, OCIRegistry, User
 
 ALICE = User("alice", "wonderland", {"team/*": "pull,push", "shared": "*"})
 BOB = User("bob", "builder", {"team/*": "pull"}, catalog=False)
@@ -162,3 +163,35 @@ def test_token_refuses_delete(oci_registry: OCIRegistry) -> None:
     everything = token(oci_registry, "repository:shared:*", ("alice", "wonderland"))
     oci_registry.push_manifest("shared", "v1", MANIFEST)
     assert exchange(oci_registry, "DELETE", "/v2/shared/manifests/v1", everything).status == 202
+
+
+PING = {
+    "ecr": 'Basic realm="{url}/",service="ecr.amazonaws.com"',
+    "gar": 'Bearer realm="{url}/token"',
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTED_PRESETS))
+def test_each_hosted_preset_challenges_as_its_service(name: str, make_oci_registry: Any) -> None:
+    """With the user's ``auth``, each hosted preset's ``/v2/`` challenge is its service's; without it, none."""
+    registry = make_oci_registry(preset=name, auth=BEARER)
+    default = 'Bearer realm="{url}/token",service="registry.example"'
+    assert exchange(registry, "GET", "/v2/").header("WWW-Authenticate") == PING.get(name, default).format(
+        url=registry.url)
+    assert exchange(make_oci_registry(preset=name), "GET", "/v2/").status == 200
+
+
+def test_the_dockerhub_preset(make_oci_registry: Any) -> None:
+    """Docker Hub: the pull limit's headers on every manifest answer (a budget no ordinary test spends), the
+    catalog loop, a missing repository 401 to a reader and 404 to its owner."""
+    registry = make_oci_registry(preset="dockerhub", auth=Auth("bearer", users=(ALICE,), anonymous={"*": "pull"}))
+    registry.push_manifest("team/app", "v1", MANIFEST)
+    answer = exchange(registry, "GET", "/v2/team/app/manifests/v1", token(registry, "repository:team/app:pull"))
+    limit = f"{HOSTED_PRESETS['dockerhub'].rate_limit};w=21600"
+    assert (answer.status, answer.header("ratelimit-limit")) == (200, limit)
+    catalog = token(registry, "registry:catalog:*", ("alice", "wonderland"))
+    assert exchange(registry, "GET", "/v2/_catalog", catalog).status == 401
+    anonymous = token(registry, "repository:team/new:pull")
+    assert exchange(registry, "GET", "/v2/team/new/tags/list", anonymous).status == 401
+    owner = token(registry, "repository:team/new:pull,push", ("alice", "wonderland"))
+    assert exchange(registry, "GET", "/v2/team/new/tags/list", owner).error()[:2] == (404, "NAME_UNKNOWN")

@@ -9,9 +9,9 @@ import pytest
 from raw_http import exchange
 
 from pytest_ociregistry import OCIRegistry
+from pytest_ociregistry.presets import ECR_PAGE_SIZE_MESSAGE as ECR_5
 
 MANIFEST = b'{"schemaVersion":2}'
-ECR_5 = "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to {max}'"
 
 
 def repositories(registry: OCIRegistry, *names: str) -> None:
@@ -51,7 +51,7 @@ def test_catalog_page_token(oci_registry: OCIRegistry) -> None:
     link = answer.header("Link") or ""
     match = re.fullmatch(rf'<{re.escape(oci_registry.url)}/v2/_catalog\?n=2&next_page=([A-Za-z0-9_-]+)>; rel="next"',
                          link)
-    assert match is not None and "b" not in match[1], link
+    assert match is not None and match[1] != "b", link
     answer = exchange(oci_registry, "GET", link[1:].partition(">")[0].removeprefix(oci_registry.url))
     assert (answer.json(), answer.header("Link")) == ({"repositories": ["c"]}, None)
     assert exchange(oci_registry, "GET", "/v2/_catalog?n=2&last=b").json() == {"repositories": ["a", "b"]}

@@ -13,7 +13,7 @@ import pytest_ociregistry
 from pytest_ociregistry import BASE_PRESETS, DISTRIBUTION, HOSTED_PRESETS, PRESETS, REFERENCE, SPEC, Options
 from pytest_ociregistry.__main__ import build_parser, parse_options
 from pytest_ociregistry.plugin import session_options
-from pytest_ociregistry.presets import CATALOGUE_IDS, ECR, GHCR
+from pytest_ociregistry.presets import CATALOGUE_IDS, ECR, ECR_PAGE_SIZE_MESSAGE, GHCR
 
 pytest_plugins = ["pytester"]
 
@@ -33,8 +33,10 @@ def test_the_names() -> None:
 
 def test_the_hosted_presets_start_from_the_spec_without_its_automatic_mount() -> None:
     assert all(p.automatic_mount is False for p in HOSTED_PRESETS.values())
-    assert ECR == SPEC.replace(automatic_mount=False, max_page_size=1000, tag_get_digest=False)
-    assert GHCR == SPEC.replace(automatic_mount=False, referrers_enabled=False, delete_enabled=False)
+    assert ECR == SPEC.replace(automatic_mount=False, max_page_size=1000, tag_get_digest=False,
+                               max_page_size_message=ECR_PAGE_SIZE_MESSAGE, auth_challenge="ecr", rate_limit_style="ecr")
+    assert GHCR == SPEC.replace(automatic_mount=False, referrers_enabled=False, delete_enabled=False,
+                                auth_challenge="ghcr", rate_limit_style="ghcr")
 
 
 def test_each_hosted_preset_by_marker(pytester: pytest.Pytester) -> None:

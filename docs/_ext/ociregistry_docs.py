@@ -127,7 +127,7 @@ class OptionsTable(GeneratedRST):
 
 # Hosted presets ------------------------------------------------------------------------------------------------------
 
-_QUIRK_ID = r"[A-Z]+-[0-9]+"
+_QUIRK_ID = r"[A-Z]+(?:-[0-9]+| profile)"  # ECR-1, or "ECR profile": the catalogue's profile of the service
 _ENTRY = re.compile(rf"\b({_QUIRK_ID}(?:, {_QUIRK_ID})*): ")
 
 
@@ -155,7 +155,7 @@ def preset_source(doc: str, prefixes: tuple[str, ...]) -> str:
     return "; ".join(
         f"{', '.join(ids)}: {text}"
         for ids, text in sources(doc)
-        if any(i.rsplit("-", 1)[0] in prefixes for i in ids)
+        if any(re.split(r"[- ]", i)[0] in prefixes for i in ids)
     )
 
 
