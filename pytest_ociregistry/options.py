@@ -96,7 +96,8 @@ class Options:
 
     max_page_size: int | None = None
     """Tag and catalog lists refuse ``n`` above this with 400 ``UNSUPPORTED`` (ECR-5: go-containerregistry#1091,
-    2021-07; ggcr 11a80c25)."""
+    2021-07; ggcr 11a80c25), or, clamped, send at most this many (QUAY profile: quay
+    ``endpoints/v2/__init__.py`` ``paginate`` @ ffba0c70)."""
 
     max_page_size_message: str | None = None
     """The message of the refusal of an ``n`` over ``max_page_size``, ``{max}`` standing for the cap; None: "query
@@ -375,7 +376,7 @@ class Options:
     its pull scope (``error="insufficient_scope"`` with a token) instead of 404 ``NAME_UNKNOWN``, unless the
     credentials may push to it (a new repository in one's own namespace), as Docker Hub, whose token server grants
     tokens for any repository, does (DH-5: hub-feedback#1771, 2019-03; containers/image
-    ``docker/errors_test.go``, 2021-08)."""
+    docker/errors_test.go, 2021-08)."""
 
     token_rejects_mixed_scopes: bool = False
     """True, with Bearer ``auth``: a token request naming scopes of both the registry (catalog) and repositories
