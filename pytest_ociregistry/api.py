@@ -57,6 +57,7 @@ IDENTITY_KEY = "ociregistry.identity"
 _QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")  # RFC 9110 section 12.4.2
 _REFERENCE_RANGE = re.compile(r"bytes=([0-9]{1,18})-([0-9]{0,18})")  # one range, as the reference reads it
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?([0-9]{1,18})-([0-9]{1,18})(?:/(?:[0-9]+|\*))?")
+_BARE_CONTENT_RANGE = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")  # bare_content_range: ACR's only form
 
 
 
@@ -285,13 +286,19 @@ class RegistryApp:
         if self.store.get_upload(route.repo, route.upload_id).size != int(offset):
             raise RegistryError(ErrorCode.BLOB_UPLOAD_INVALID, status=404)
 
-    def _upload_response(self, request: Request, route: Route, upload_id: str, size: int, status: int) -> Response:
+    def _upload_response(
+        self, request: Request, route: Route, upload_id: str, size: int, status: int,
+        *, range_value: str | None = None, location: bool = True,
+    ) -> Response:
+        """An upload's answer: its ``Location`` (unless not ``location``) and ``Range`` (the bytes received, unless
+        ``range_value`` says otherwise)."""
         response = Response(b"", status)
         path = f"/v2/{route.repo}/blobs/uploads/{upload_id}"
         if self.options.upload_state:
             path += f"?_state={self._upload_state(route.repo, upload_id, size)}"
-        response.headers["Location"] = self._location(request, path)
-        response.headers["Range"] = f"0-{max(size - 1, 0)}"
+        if location:
+            response.headers["Location"] = self._location(request, path)
+        response.headers["Range"] = range_value or f"0-{max(size - 1, 0)}"
         if self.options.upload_uuid_header:
             response.headers["Docker-Upload-UUID"] = upload_id
         return response
@@ -353,6 +360,11 @@ class RegistryApp:
         header = request.headers.get("Content-Range")
         if header is None:
             return None, length
+        if self.options.bare_content_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
+            raise RegistryError(
+                ErrorCode.BLOB_UPLOAD_INVALID,
+                detail={"Range": header, "Reason": "the Content-Range header format is invalid"},
+            )
         match = _CONTENT_RANGE.fullmatch(header.strip())
         if match is None:
             raise RegistryError(ErrorCode.UNSUPPORTED, "we don't understand your Content-Range")
@@ -469,7 +481,8 @@ class RegistryApp:
 
     def handle_upload_start(self, request: Request, route: Route) -> Response:
         upload = self.store.start_upload(route.repo)
-        return self._upload_response(request, route, upload.id, 0, 202)
+        quay = "bytes=0--1" if self.options.quay_upload_range else None  # Quay renders 0 bytes as "0 to -1"
+        return self._upload_response(request, route, upload.id, 0, 202, range_value=quay)
 
     def handle_upload_single_post(self, request: Request, route: Route) -> Response:
         if not self.options.single_post_upload:
@@ -478,6 +491,12 @@ class RegistryApp:
         return self._blob_created(request, route, blob)
 
     def handle_upload_mount(self, request: Request, route: Route) -> Response:
+        project = route.from_repo.partition("/")[0]
+        if route.from_repo and self.options.mount_missing_project_unauthorized and not self.store.has_project(project):
+            raise RegistryError(
+                ErrorCode.UNAUTHORIZED, f"project {project} not found: project {project} not found",
+                headers={"Www-Authenticate": "", **HARBOR_JSON},
+            )
         blob = self.store.mount_blob(route.repo, route.from_repo, route.digest)
         if blob is None:  # the spec's fallback: an ordinary upload
             return self.handle_upload_start(request, route)
@@ -486,13 +505,25 @@ class RegistryApp:
     def handle_upload_status(self, request: Request, route: Route) -> Response:
         self._check_upload_state(request, route)
         upload = self.store.get_upload(route.repo, route.upload_id)
+        if self.options.quay_upload_range:  # one past the last byte, and no Location
+            return self._upload_response(
+                request, route, upload.id, upload.size, 204, range_value=f"bytes=0-{upload.size}", location=False
+            )
         return self._upload_response(request, route, upload.id, upload.size, 204)
 
     def handle_upload_chunk(self, request: Request, route: Route) -> Response:
         self._check_upload_state(request, route)
+        options = self.options
         start, length = self._chunk_range(request)
         size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
-        return self._upload_response(request, route, route.upload_id, size, 202)
+        shown = None
+        if options.stale_upload_range or options.chunk_upload_range:
+            upload = self.store.get_upload(route.repo, route.upload_id)
+            if options.stale_upload_range and upload.first_chunk_end:
+                shown = f"0-{upload.first_chunk_end - 1}"
+            elif options.chunk_upload_range and size > upload.last_chunk_start:
+                shown = f"{upload.last_chunk_start}-{size - 1}"
+        return self._upload_response(request, route, route.upload_id, size, options.chunk_status, range_value=shown)
 
     def handle_upload_complete(self, request: Request, route: Route) -> Response:
         self._check_upload_state(request, route)

@@ -42,6 +42,7 @@ class ErrorCode(enum.Enum):
     NOT_FOUND = (404, "not found")
     PRECONDITION = (412, "precondition failed")
     TAG_IMMUTABLE = (409, "tag is immutable and cannot be overwritten")
+    REQUESTED_RANGE_NOT_SATISFIABLE = (416, "requested range not satisfiable")
 
     @property
     def status(self) -> int:
@@ -132,6 +133,48 @@ class ImmutableTag(RegistryError):
         self.tag = tag
         self.delete = delete
         super().__init__(ErrorCode.DENIED, message)
+
+
+class ChunkTooLarge(RegistryError):
+    """A chunk over the ``max_chunk_size`` limit (in bytes), refused unstored, as GHCR words it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            ErrorCode.REQUESTED_RANGE_NOT_SATISFIABLE,
+            "the request body is too large and exceeds the maximum permissible limit of "
+            f"{limit / (1 << 20):.2f}MiB",
+        )
+
+
+class ChunkedUploadRefused(RegistryError):
+    """A chunk with a ``Content-Range`` sent where uploads take none (``chunked_uploads`` off)."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.UNSUPPORTED, "chunked uploads are not supported: use a monolithic upload")
+
+
+class EmptyUpload(RegistryError):
+    """An upload completed with no bytes received, as ECR refuses it (``empty_upload_refused``)."""
+
+    def __init__(self, repo: str, upload_id: str) -> None:
+        super().__init__(
+            ErrorCode.BLOB_UPLOAD_INVALID,
+            f"The upload with id '{upload_id}' in the repository with name '{repo}' in registry with id "
+            f"'{ECR_REGISTRY_ID}' cannot be completed because it does not have any parts.",
+            status=400,
+        )
+
+
+ECR_REGISTRY_ID = "123456789012"
+"""The AWS account an ECR-like answer names as its registry (AWS's documentation example account)."""
+
+
+class UploadInvalidated(RegistryError):
+    """An upload a retried or broken chunk has ended (``chunk_retry_invalidates``): it must start again."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.BLOB_UPLOAD_INVALID, status=404)
 
 
 class ContentRangeRequired(RegistryError):

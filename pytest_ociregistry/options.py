@@ -159,7 +159,8 @@ class Options:
     distribution's router sends it. Every answer under ``/v2/`` carries it either way."""
 
     upload_uuid_header: bool = False
-    """True: upload responses carry ``Docker-Upload-UUID: <id>``, as distribution sends."""
+    """True: upload responses carry ``Docker-Upload-UUID: <id>``, as distribution sends (QUAY-2: Quay too,
+    ``endpoints/v2/blob.py`` @ ``ffba0c70``)."""
 
     validate_manifests: bool = False
     """True: manifests pushed with an OCI or Docker manifest/index media type must be well-formed JSON of that kind
@@ -180,6 +181,72 @@ class Options:
     require_content_range: bool = False
     """True: a chunk without ``Content-Range`` after data was sent is refused (400 ``BLOB_UPLOAD_INVALID``). Off, it
     is appended (a streamed upload, as docker pushes)."""
+
+    chunk_status: int = 202
+    """The status of a PATCH that stores a chunk, its headers unchanged: ECR answers 201, which clients that want
+    the spec's 202 refuse (ECR-1: tart#273, 2022-10; containers-roadmap#2831, 2026-06; mise PR#11376, 2026-07;
+    regclient ``71eee12b``)."""
+
+    stale_upload_range: bool = False
+    """True: once an upload holds a chunk, each PATCH answers the ``Range`` of that first chunk
+    (``0-<its last byte>``), though every chunk is stored; a client that resumes from ``Range`` sends a chunk at the
+    wrong offset and meets 416 (ECR-2: containers-roadmap#2831, 2026-06-24, byte-verified; chalk PR#682;
+    regclient ``scheme/reg/blob.go``)."""
+
+    chunk_upload_range: bool = False
+    """True: a PATCH answers the ``Range`` of the chunk it stored (``<first byte>-<last byte>``) instead of the
+    upload's, so a client that checks ``Range`` against what it sent stops (``chunkStart != blobStart``); the exact
+    form zot sent is not quoted (ZOT-1: regclient#961, 2025-07; fixed by mid-2025, distribution-spec PR#581)."""
+
+    max_chunk_size: int | None = None
+    """A PATCH with a ``Content-Range`` whose body is over this many bytes answers 416
+    ``REQUESTED_RANGE_NOT_SATISFIABLE`` "the request body is too large and exceeds the maximum permissible limit of
+    4.00MiB" (the limit in MiB) once its body passes the limit, none of it stored; a PATCH without one (docker's streamed push) has no limit
+    (GHCR-2: wash-archive#268, 2022-05; rust-oci-client#35, 2022-05; ocx PR#237, 2026-07). None: no limit."""
+
+    chunked_uploads: bool = True
+    """False: a PATCH with a ``Content-Range`` answers 400 ``UNSUPPORTED`` "chunked uploads are not supported: use a
+    monolithic upload", unread; a single streamed PATCH (no ``Content-Range``), a PUT with the body and a single
+    POST still work. The status and body are this registry's: the service's are not captured (GAR-1: Artifact
+    Registry docs quoted in dotnet/sdk-container-builds PR#287, 2023-01)."""
+
+    bare_content_range: bool = False
+    """True: a ``Content-Range`` on a PATCH or PUT must be the bare ``<start>-<end>``; another form (RFC 9110's
+    ``bytes 0-84521/*``) answers 416 ``BLOB_UPLOAD_INVALID`` "blob upload invalid" with ``"detail":{"Range":"<the
+    header>","Reason":"the Content-Range header format is invalid"}``; the status and code are not quoted, the
+    detail is (ACR-1: dotnet/sdk-container-builds PR#258, 2022-11)."""
+
+    chunk_retry_invalidates: bool = False
+    """True: a chunk that starts before the upload's end (a retry of one already stored), or any request to an
+    upload after a chunk failed part-way (its body cut short), answers 404 ``BLOB_UPLOAD_INVALID`` "blob upload
+    invalid": the session is dead, the client must start again with a POST (ACR-2: azure-sdk-for-js#25448, 2023-04;
+    azure-sdk-for-net#35322)."""
+
+    empty_upload_refused: bool = False
+    """True: completing an upload that received no bytes (the empty blob, with no PATCH) answers 400
+    ``BLOB_UPLOAD_INVALID`` "The upload with id '<id>' in the repository with name '<repo>' in registry with id
+    '123456789012' cannot be completed because it does not have any parts."; the upload stays open (ECR-4:
+    radius#7855, 2024-08; radius PR#7887)."""
+
+    quay_upload_range: bool = False
+    """True: upload ``Range`` headers as Quay renders them: a new upload session (POST, a mount that falls back)
+    answers ``Range: bytes=0--1``, and the upload status (GET) ``Range: bytes=0-<bytes received>`` (one past the
+    last byte) with no ``Location``; PATCH answers stay right (QUAY-2: ``endpoints/v2/blob.py`` @ ``ffba0c70``)."""
+
+    mount_requires_manifest: bool = False
+    """True: a mount succeeds (201) only for a blob that a manifest of the ``from`` repository references; another
+    blob there falls back to an upload session (202), as ECR mounts (ECR-8: containers-roadmap#2860, 2026-08)."""
+
+    mount_missing_project_unauthorized: bool = False
+    """True: a mount ``from`` a project (the first part of a repository name) no repository is in answers 401
+    ``UNAUTHORIZED`` "project <p> not found: project <p> not found" with an empty ``Www-Authenticate`` and
+    ``Content-Type: application/json; charset=utf-8``, not the spec's 202 (HARBOR-5: harbor#17097, 2022-06;
+    go-containerregistry#1393; ``v2auth/access.go`` @ ``c50c7ddd``)."""
+
+    put_body_needs_patch: bool = False
+    """True: a PUT that completes an upload no PATCH wrote to, carrying the blob in its body, answers 404
+    ``BLOB_UNKNOWN`` "blob unknown to registry" and stores nothing; POST, PATCH, then an empty PUT works. Historical
+    (ART-4: docker/buildx#196, 2019-11; containerd#3533, 2019-08)."""
 
     upload_state: bool = False
     """True: upload ``Location`` headers carry ``?_state=<token>`` bound to the upload's offset, and a request

@@ -62,9 +62,10 @@ DISTRIBUTION = Options(
 )
 """CNCF distribution 2.8 (Debian's ``docker-registry``), except where it corrupts data."""
 
-HOSTED_BASELINE = SPEC.replace(automatic_mount=False)
+HOSTED_BASELINE = SPEC.replace(automatic_mount=False, spec_error_codes=False)
 """What every hosted preset starts from: the spec, where a mount names its ``from`` (no service in the catalogue is
-known to mount a blob from wherever it finds one)."""
+known to mount a blob from wherever it finds one), and whose error codes are the registry's own (no service keeps
+to the spec's fourteen: GHCR's ``REQUESTED_RANGE_NOT_SATISFIABLE``, Quay's ``TAG_IMMUTABLE`` ...)."""
 
 ECR_PAGE_SIZE_MESSAGE = (
     "Invalid parameter at 'maxResults' failed to satisfy constraint: "
@@ -83,6 +84,10 @@ ECR = HOSTED_BASELINE.replace(
     tag_get_digest=False,
     auth_challenge="ecr",
     rate_limit_style="ecr",
+    chunk_status=201,
+    stale_upload_range=True,
+    empty_upload_refused=True,
+    mount_requires_manifest=True,
 )
 """Amazon ECR (private, ``<account>.dkr.ecr.<region>.amazonaws.com``)."""
 
@@ -91,6 +96,7 @@ GHCR = HOSTED_BASELINE.replace(
     delete_enabled=False,
     auth_challenge="ghcr",
     rate_limit_style="ghcr",
+    max_chunk_size=4 * 1024 * 1024,
 )
 """GitHub Container Registry (``ghcr.io``)."""
 
@@ -105,10 +111,14 @@ DOCKERHUB = HOSTED_BASELINE.replace(
 
 GAR = HOSTED_BASELINE.replace(
     auth_challenge="gar",
+    chunked_uploads=False,
 )
 """Google Artifact Registry (``<region>-docker.pkg.dev``, and ``gcr.io`` served by it)."""
 
-ACR = HOSTED_BASELINE
+ACR = HOSTED_BASELINE.replace(
+    bare_content_range=True,
+    chunk_retry_invalidates=True,
+)
 """Azure Container Registry (``<name>.azurecr.io``)."""
 
 QUAY = HOSTED_BASELINE.replace(
@@ -116,12 +126,15 @@ QUAY = HOSTED_BASELINE.replace(
     page_size_clamp=True,
     catalog_page_token=True,
     token_refuses_delete=True,
+    quay_upload_range=True,
+    upload_uuid_header=True,
 )
 """Quay.io and Project Quay."""
 
 HARBOR = HOSTED_BASELINE.replace(
     auth_challenge="harbor",
     catalog_last_must_exist=True,
+    mount_missing_project_unauthorized=True,
 )
 """Harbor (self-hosted, CNCF)."""
 

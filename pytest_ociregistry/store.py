@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .acceptance import check_manifest
-from .errors import ContentRangeRequired, ErrorCode, ImmutableTag, ManifestTooLarge, RegistryError
+from .errors import (
+    ChunkedUploadRefused,
+    ChunkTooLarge,
+    ContentRangeRequired,
+    EmptyUpload,
+    ErrorCode,
+    ImmutableTag,
+    ManifestTooLarge,
+    RegistryError,
+    UploadInvalidated,
+)
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
@@ -153,6 +163,14 @@ class Upload:
         self.lock = threading.Lock()
         self.closed = False
         """Set, under ``lock``, once the upload is committed or cancelled: its buffer may now be a stored blob."""
+        self.first_chunk_end: int | None = None
+        """The upload's size after its first chunk that held data (``stale_upload_range``)."""
+        self.last_chunk_start = 0
+        """Where the latest chunk began (``chunk_upload_range``)."""
+        self.patched = False
+        """Whether a PATCH wrote to it (``put_body_needs_patch``)."""
+        self.invalid = False
+        """Ended by a retried or broken chunk (``chunk_retry_invalidates``): every request to it is refused."""
 
     def check_open(self) -> None:
         """Raise ``BLOB_UPLOAD_UNKNOWN`` if the upload ended while the caller waited for its lock."""
@@ -358,6 +376,11 @@ class Store:
         repo = self._repos.get(name)
         return repo is not None and repo.exists
 
+    def has_project(self, project: str) -> bool:
+        """Whether a repository exists in ``project``, the first part of its name (Harbor's projects)."""
+        with self._lock:
+            return any(n.partition("/")[0] == project and r.exists for n, r in self._repos.items())
+
     def has_manifest(self, name: str, digest: str) -> bool:
         """Whether repository ``name`` holds a manifest under ``digest``."""
         with self._lock:
@@ -436,6 +459,9 @@ class Store:
         distribution 2.8, but names the alias as mounted."""
         with self._lock:
             sources = [self._repos.get(from_name)] if from_name else list(self._repos.values())
+            if self.options.mount_requires_manifest:  # only what a manifest of the source references
+                sources = [s for s in sources if s is not None and any(
+                    digest in m.info.blobs for m in s.manifests.values())]
             blob = next((s.blobs[digest] for s in sources if s is not None and digest in s.blobs), None)
             if blob is not None and algorithm_of(digest) not in self.options.digest_algorithms:
                 return Blob(digest, blob.data, blob.media_type)
@@ -478,19 +504,39 @@ class Store:
                 return self.start_upload(name, upload_id)
         if upload is None:
             raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN)
+        if upload.invalid:
+            raise UploadInvalidated()
         return upload
 
     def write_upload(
         self, name: str, upload_id: str, chunks: Iterable[Chunk], start: int | None = None, length: int | None = None
     ) -> int:
-        """Append a chunk to an upload; returns the upload's new size."""
-        upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
+        """Append a chunk to an upload (a PATCH); returns the upload's new size."""
+        options = self.options
+        upload = self.get_upload(name, upload_id, create=not options.strict_upload_ids)
         with upload.lock:
             upload.check_open()
-            upload.buffer.write(
-                chunks, start, length, append=not self.options.require_content_range, spill=self.options.blob_spill_size
-            )
+            if start is not None and not options.chunked_uploads:
+                raise ChunkedUploadRefused()
+            if start is not None and options.max_chunk_size is not None:
+                chunks = _capped(chunks, options.max_chunk_size)
+            mark = upload.size
+            if options.chunk_retry_invalidates and start is not None and start < mark:
+                upload.invalid = True  # a chunk sent again: the session cannot resume
+                raise UploadInvalidated()
+            try:
+                upload.buffer.write(
+                    chunks, start, length, append=not options.require_content_range, spill=options.blob_spill_size
+                )
+            except Exception as e:
+                broken = not isinstance(e, RegistryError) or e.code is ErrorCode.SIZE_INVALID  # cut short
+                upload.invalid = upload.invalid or (options.chunk_retry_invalidates and broken)
+                raise
             self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)  # the upload written to is gone with the reset
+            upload.patched = True
+            upload.last_chunk_start = mark
+            if upload.first_chunk_end is None and upload.size:
+                upload.first_chunk_end = upload.size
             return upload.size
 
     def commit_upload(
@@ -506,12 +552,17 @@ class Store:
 
         On a mismatch the final chunk is rolled back and the upload stays open.
         """
-        upload = self.get_upload(name, upload_id, create=not self.options.strict_upload_ids)
+        options = self.options
+        upload = self.get_upload(name, upload_id, create=not options.strict_upload_ids)
         with upload.lock:
             upload.check_open()
             mark = upload.size
+            if options.put_body_needs_patch and not upload.patched:
+                chunks = _refused_if_any(chunks, RegistryError(ErrorCode.BLOB_UNKNOWN))
             if length != 0 or start is not None:  # a final chunk needs no Content-Range, even when strict
-                upload.buffer.write(chunks, start, length, spill=self.options.blob_spill_size)
+                upload.buffer.write(chunks, start, length, spill=options.blob_spill_size)
+            if options.empty_upload_refused and upload.size == 0:
+                raise EmptyUpload(name, upload_id)
             try:
                 blob = self._commit(name, upload.buffer, digest, upload_id)
             except RegistryError:
@@ -671,3 +722,21 @@ class Store:
     @staticmethod
     def _listed_by_index(repo: Repository, digest: str) -> bool:
         return any(digest in m.info.children for m in repo.manifests.values())
+
+
+def _capped(chunks: Iterable[Chunk], limit: int) -> Iterator[Chunk]:
+    """``chunks``, refused (:class:`ChunkTooLarge`) as soon as more than ``limit`` bytes came."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            raise ChunkTooLarge(limit)
+        yield chunk
+
+
+def _refused_if_any(chunks: Iterable[Chunk], error: RegistryError) -> Iterator[Chunk]:
+    """``chunks``, refused with ``error`` at the first that holds data."""
+    for chunk in chunks:
+        if chunk:
+            raise error
+        yield chunk

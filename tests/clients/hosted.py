@@ -147,6 +147,16 @@ EXPECTED: tuple[Expect, ...] = (
     *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
         "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",
         "https://github.com/containerd/containerd/pull/6684")) for op in ("push", "push and pull with credentials")),
+    # Chunked uploads: none taken (GAR-1; the answer is this registry's, GAR's is not captured), or none over 4 MiB
+    # (GHCR-2), which oras-py's default 16 MiB chunks pass.
+    *(Expect("oras-py", op, lambda o: not o.chunked_uploads, fails(
+        "chunked uploads are not supported: use a monolithic upload", "GAR-1",
+        "https://github.com/dotnet/sdk-container-builds/pull/287"))
+      for op in ("chunked push (4 MiB chunks)", "chunked push (16 MiB chunks, its default)")),
+    Expect("oras-py", "chunked push (16 MiB chunks, its default)",
+           lambda o: o.max_chunk_size is not None and o.max_chunk_size < 5 * 1024 * 1024, fails(
+               "the request body is too large and exceeds the maximum permissible limit of 4.00MiB", "GHCR-2",
+               "https://github.com/oras-project/rust-oci-client/issues/35")),
     # The untagged manifest named in the tag list by its digest (ART-3).
     Expect("skopeo", "tag list", lambda o: o.tags_list_digests, shows(
         "and lists the untagged image's digest among the tags (skopeo 1.9 checks no tag; 1.15.1 failed with "
