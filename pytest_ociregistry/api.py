@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import routes
 from .auth import Access, EmptyCatalog, MixedScopes
 from .errors import (
+    ChunkOutOfOrder,
     ContentRangeRequired,
     ErrorCode,
     ImmutableTag,
@@ -360,6 +361,8 @@ class RegistryApp:
         header = request.headers.get("Content-Range")
         if header is None:
             return None, length
+        if self.options.quay_upload_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
+            raise RegistryError(ErrorCode.INVALID_REQUEST, "Invalid range header", detail={})
         if self.options.bare_content_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
             raise RegistryError(
                 ErrorCode.BLOB_UPLOAD_INVALID,
@@ -515,7 +518,10 @@ class RegistryApp:
         self._check_upload_state(request, route)
         options = self.options
         start, length = self._chunk_range(request)
-        size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
+        try:
+            size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
+        except ChunkOutOfOrder as e:
+            return self._out_of_order(request, route, e)
         shown = None
         if options.stale_upload_range or options.chunk_upload_range:
             upload = self.store.get_upload(route.repo, route.upload_id)
@@ -528,8 +534,22 @@ class RegistryApp:
     def handle_upload_complete(self, request: Request, route: Route) -> Response:
         self._check_upload_state(request, route)
         start, length = self._chunk_range(request)
-        blob = self.store.commit_upload(route.repo, route.upload_id, route.digest, body_chunks(request), start, length)
+        try:
+            blob = self.store.commit_upload(
+                route.repo, route.upload_id, route.digest, body_chunks(request), start, length
+            )
+        except ChunkOutOfOrder as e:
+            return self._out_of_order(request, route, e)
         return self._blob_created(request, route, blob)
+
+    def _out_of_order(self, request: Request, route: Route, error: ChunkOutOfOrder) -> Response:
+        """A chunk out of place: an error (raised), or with ``quay_upload_range`` Quay's bare 416, whose ``Range``
+        ends one past the last byte."""
+        if not self.options.quay_upload_range:
+            raise error
+        headers = {"Location": self._location(request, request.path), "Range": f"0-{error.size}",
+                   "Docker-Upload-UUID": route.upload_id}
+        return Response(b"", 416, headers=headers)
 
     def handle_upload_cancel(self, request: Request, route: Route) -> Response:
         self._check_upload_state(request, route)

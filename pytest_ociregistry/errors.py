@@ -135,6 +135,18 @@ class ImmutableTag(RegistryError):
         super().__init__(ErrorCode.DENIED, message)
 
 
+class ChunkOutOfOrder(RegistryError):
+    """A chunk that does not start where the upload ends (``size``: the bytes it holds)."""
+
+    def __init__(self, start: int, size: int) -> None:
+        self.size = size
+        super().__init__(
+            ErrorCode.RANGE_INVALID,
+            f"cannot copy blob data: invalid offset {start} in resumed upload (actual offset {size}): "
+            "range invalid: invalid content range",
+        )
+
+
 class ChunkTooLarge(RegistryError):
     """A chunk over the ``max_chunk_size`` limit (in bytes), refused unstored, as GHCR words it."""
 

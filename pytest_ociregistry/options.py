@@ -172,7 +172,9 @@ class Options:
 
     automatic_mount: bool = False
     """True: ``POST /blobs/uploads/?mount=<digest>`` without ``from`` mounts the blob from any repository holding
-    it (201), as the spec allows. Off, it starts an ordinary upload (202), as the reference does."""
+    it (201), as the spec allows. Off, it starts an ordinary upload (202), as the reference does, and as the hosted
+    presets do (QUAY-5: Quay falls back so, ``endpoints/v2/blob.py`` @ ``ffba0c70``; go-containerregistry sends
+    ``mount`` only with ``from`` because of it)."""
 
     strict_upload_ids: bool = False
     """True: a PATCH or PUT to an upload id never handed out answers 404 ``BLOB_UPLOAD_UNKNOWN``. Off, as the
@@ -231,7 +233,10 @@ class Options:
     quay_upload_range: bool = False
     """True: upload ``Range`` headers as Quay renders them: a new upload session (POST, a mount that falls back)
     answers ``Range: bytes=0--1``, and the upload status (GET) ``Range: bytes=0-<bytes received>`` (one past the
-    last byte) with no ``Location``; PATCH answers stay right (QUAY-2: ``endpoints/v2/blob.py`` @ ``ffba0c70``)."""
+    last byte) with no ``Location``; PATCH answers stay right. A ``Content-Range`` not of the bare ``<start>-<end>``
+    form answers 400 ``INVALID_REQUEST`` "Invalid range header" with ``"detail":{}``, and a chunk out of place 416
+    with no body, its ``Location``, ``Docker-Upload-UUID`` and ``Range: 0-<bytes received>`` (QUAY-2:
+    ``endpoints/v2/blob.py``, ``errors.py`` @ ``ffba0c70``)."""
 
     mount_requires_manifest: bool = False
     """True: a mount succeeds (201) only for a blob that a manifest of the ``from`` repository references; another

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from .acceptance import check_manifest
 from .errors import (
     ChunkedUploadRefused,
+    ChunkOutOfOrder,
     ChunkTooLarge,
     ContentRangeRequired,
     EmptyUpload,
@@ -105,11 +106,7 @@ class _Buffer:
         the buffer moves to a file (the ``blob_spill_size`` option).
         """
         if start is not None and start != self.size:
-            raise RegistryError(
-                ErrorCode.RANGE_INVALID,
-                f"cannot copy blob data: invalid offset {start} in resumed upload (actual offset {self.size}): "
-                "range invalid: invalid content range",
-            )
+            raise ChunkOutOfOrder(start, self.size)
         mark = self.size
         try:
             for chunk in chunks:

@@ -236,7 +236,28 @@ def test_quay_upload_range(oci_registry: OCIRegistry) -> None:
     assert patch(oci_registry, location, b"abc", at=0).header("Range") == "0-2"
     status = exchange(oci_registry, "GET", location)
     assert (status.status, status.header("Range"), status.header("Location")) == (204, "bytes=0-3", None)
+    strict = exchange(oci_registry, "PATCH", location, {"Content-Range": "bytes 3-5/*"}, b"def")
+    assert wire(strict) == (
+        "HTTP/1.1 400 Bad Request", JSON,
+        b'{"errors":[{"code":"INVALID_REQUEST","message":"Invalid range header","detail":{}}]}',
+    )
+    skipped = patch(oci_registry, location, b"def", at=4)
+    assert (skipped.status_line, skipped.header("Range"), skipped.header("Docker-Upload-UUID")) == (
+        "HTTP/1.1 416 Requested Range Not Satisfiable", "0-3", location.rsplit("/", 1)[1])
+    assert (location_of(oci_registry, skipped), skipped.header("Content-Length"), skipped.body) == (location, "0", b"")
+    final = put(oci_registry, location, digest_of(b"abcdef"), b"def", **{"Content-Range": "2-4"})
+    assert (final.status, final.header("Range"), final.body) == (416, "0-3", b"")
     assert put(oci_registry, location, digest_of(b"abc")).status == 201
+
+
+@pytest.mark.parametrize("preset", ["quay", "ecr"])
+def test_automatic_mount(oci_registry: OCIRegistry, preset: str) -> None:
+    """QUAY-5: a hosted preset answers a mount without ``from`` with an upload session (202), mounting nothing."""
+    oci_registry.options = PRESETS[preset]
+    digest = put_blob(oci_registry, "src", b"x")
+    answer = exchange(oci_registry, "POST", f"/v2/dst/blobs/uploads/?mount={digest}")
+    assert (answer.status, answer.header("Docker-Content-Digest")) == (202, None)
+    assert blob(oci_registry, "dst", digest) is None
 
 
 # Harbor --------------------------------------------------------------------------------------------------------------
