@@ -95,8 +95,11 @@ def body_chunks(request: Request) -> Iterator[memoryview]:
     The chunks are views of one reused buffer: each is valid until the next is read (the store copies each once).
     """
     stream: Any = request.stream  # a werkzeug LimitedStream or the server's stream: both have readinto
-    view = memoryview(bytearray(CHUNK_SIZE))
     left = _content_length(request)
+    if left == 0:
+        return
+    # A buffer no larger than the body: a 16 KiB PATCH does not allocate (and zero) a whole chunk.
+    view = memoryview(bytearray(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left)))
     while left is None or left > 0:
         # Never ask for more than is left: werkzeug's LimitedStream would read into a temporary buffer instead.
         n = stream.readinto(view if left is None else view[: min(CHUNK_SIZE, left)])

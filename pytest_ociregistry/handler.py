@@ -15,9 +15,10 @@ request version is HTTP/0.9), and frames chunked bodies loosely. This handler:
   without reading the body it was asked to wait for closes the connection instead;
 - sends Go's reason phrases (``404 Not Found``), whatever werkzeug's status text (``404 NOT FOUND``).
 
-The server may offer two hooks (``ConnectionServer`` in ``server.py`` does): ``idle_timeout()``, the seconds a
-connection may wait for its next request (None: forever), and ``refused(method, target, status, fields)``, told of
-each request answered here without the application.
+The server may offer three hooks (``ConnectionServer`` in ``server.py`` does): ``idle_timeout()``, the seconds a
+connection may wait for its next request (None: forever); ``refused(method, target, status, fields)``, told of
+each request answered here without the application; and ``respond(environ)``, the application's answer as a
+werkzeug response object, which is then sent as its WSGI call would send it, without the WSGI round trip.
 """
 
 from __future__ import annotations
@@ -26,14 +27,17 @@ import io
 import logging
 import re
 import socket
+import ssl
+import sys
 import time
 from collections.abc import Callable
-from http.client import HTTPMessage
 from typing import Any, NoReturn
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wrappers import Response
 
 from .status import REASONS
 
@@ -58,6 +62,8 @@ LINGER = 0.5
 
 RefusedHook = Callable[[str, str, int, "list[tuple[str, str]]"], None]
 """``refused(method, target, status, fields)``: a request answered by the HTTP layer itself."""
+RespondHook = Callable[["dict[str, Any]"], Response]
+"""``respond(environ)``: the application's answer, as a werkzeug response."""
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
@@ -233,6 +239,8 @@ class RequestBody(io.RawIOBase):
 
     def drain(self) -> bool:
         """Read and drop the rest of the body (up to ``MAX_DRAIN`` bytes); False when the connection must close."""
+        if self.done:  # the usual case: read to its end (no buffer to make)
+            return self.error is None
         if not self.can_drain():
             return False
         buffer, budget = bytearray(1 << 16), MAX_DRAIN
@@ -255,6 +263,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         super().setup()
         self._idle_timeout: Callable[[], float | None] | None = getattr(self.server, "idle_timeout", None)
         self._refused: RefusedHook | None = getattr(self.server, "refused", None)
+        self._respond: RespondHook | None = getattr(self.server, "respond", None)
+        self._connection_environ: dict[str, Any] | None = None
+        self.fields: list[tuple[str, str]] = []
+        """The request's header fields, in order, as sent (obs-folds joined)."""
 
     def handle(self) -> None:
         """Serve requests until the connection closes; a dropped connection is no error."""
@@ -281,7 +293,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if head is None:  # the client closed the connection
             self.close_connection = True
             return
-        fields: list[tuple[str, str]] = []
+        fields = self.fields = []
         try:
             length, send_continue = self._parse(*head, fields)
         except _Refusal as refused:
@@ -347,9 +359,6 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             fields.append((name, value))
             if (key := name.lower()) in _FRAMING:
                 framing.setdefault(key, []).append(value)
-        headers = self.headers = HTTPMessage()
-        for name, value in fields:
-            headers.set_raw(name, value)
 
         hosts = framing.get("host", [])
         if len(hosts) > 1:
@@ -385,6 +394,75 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             elif expectations:
                 raise _Refusal(417)
         return length, send_continue
+
+    def make_environ(self) -> dict[str, Any]:
+        """The WSGI environ of the request just parsed: what werkzeug's ``make_environ`` makes (the same keys and
+        values), built from :attr:`fields`; the part that is the same for every request on the connection is made
+        once."""
+        base = self._connection_environ
+        if base is None:
+            base = self._connection_environ = self._make_connection_environ()
+        environ = base.copy()
+        target = self.path
+        host = None
+        if target[:1] == "/" and target[1:2] != "/":  # origin form, the usual case: what urlsplit would find
+            path, _, query = target.partition("#")[0].partition("?")
+        else:
+            url = urlsplit(target)
+            path = f"/{url.netloc}{url.path}" if not url.scheme and url.netloc else url.path
+            query = url.query
+            if url.scheme and url.netloc:  # absolute form: its authority is the host
+                host = url.netloc
+        raw_uri = _wsgi_str(target)
+        environ["wsgi.errors"] = sys.stderr
+        environ["REQUEST_METHOD"] = self.command
+        environ["PATH_INFO"] = _wsgi_str(unquote(path))
+        environ["QUERY_STRING"] = _wsgi_str(query)
+        environ["REQUEST_URI"] = environ["RAW_URI"] = raw_uri
+        environ["SERVER_PROTOCOL"] = self.request_version
+        for name, value in self.fields:
+            if "_" in name:  # werkzeug drops these (CGI could not tell them from a hyphen)
+                continue
+            key = name.upper().replace("-", "_")
+            if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
+                key = "HTTP_" + key
+                if key in environ:
+                    value = f"{environ[key]},{value}"
+            environ[key] = value
+        if host is not None:
+            environ["HTTP_HOST"] = host
+        return environ
+
+    def _make_connection_environ(self) -> dict[str, Any]:
+        """The environ keys every request on this connection shares (werkzeug's values)."""
+        if not self.client_address:
+            self.client_address = ("<local>", 0)
+        elif isinstance(self.client_address, str):
+            self.client_address = (self.client_address, 0)
+        server: Any = self.server
+        environ: dict[str, Any] = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http" if server.ssl_context is None else "https",
+            "wsgi.input": self.rfile,
+            "wsgi.multithread": server.multithread,
+            "wsgi.multiprocess": server.multiprocess,
+            "wsgi.run_once": False,
+            "werkzeug.socket": self.connection,
+            "SERVER_SOFTWARE": self.server_version,
+            "SCRIPT_NAME": "",
+            "REMOTE_ADDR": self.address_string(),
+            "REMOTE_PORT": self.port_integer(),
+            "SERVER_NAME": server.server_address[0],
+            "SERVER_PORT": str(server.server_address[1]),
+        }
+        getpeercert = getattr(self.connection, "getpeercert", None)  # TLS only
+        try:
+            certificate = getpeercert(binary_form=True) if getpeercert is not None else None
+        except ValueError:  # no handshake yet
+            certificate = None
+        if certificate is not None:
+            environ["SSL_CLIENT_CERT"] = ssl.DER_cert_to_PEM_cert(certificate)
+        return environ
 
     def _send_continue(self) -> None:
         self.wfile.write(_CONTINUE)
@@ -422,7 +500,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             return lambda data: None  # the legacy write() callable; not used by werkzeug responses
 
         try:
-            app_iter = self.server.app(environ, start_response)
+            if self._respond is not None:  # the server's shorter path: what the response's WSGI call would send
+                app_iter, *started = self._respond(environ).get_wsgi_response(environ)
+            else:
+                app_iter = self.server.app(environ, start_response)
             try:
                 self._send(environ, app_iter, started, body)
             finally:
@@ -538,6 +619,11 @@ class _FileNumber:
 
     def fileno(self) -> int:
         return self._fd
+
+
+def _wsgi_str(text: str) -> str:
+    """A string as WSGI carries it: its UTF-8 bytes, each as one character (werkzeug's encoding dance)."""
+    return text if text.isascii() else text.encode().decode("latin-1")
 
 
 def _chain(first: bytes, rest: Any) -> Any:

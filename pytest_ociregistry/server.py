@@ -17,13 +17,13 @@ from ssl import SSLContext, SSLSocket
 from typing import Any
 
 from pytest_httpserver import HTTPServer
-from werkzeug.exceptions import ClientDisconnected, InternalServerError
+from werkzeug.exceptions import ClientDisconnected, HTTPException, InternalServerError
 from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from .api import ERROR_KEY, IDENTITY_KEY, RegistryApp
 from .faults import Faults
-from .handler import LINGER, KeepAliveRequestHandler, RefusedHook, linger_close, request_line_parts
+from .handler import LINGER, KeepAliveRequestHandler, RefusedHook, RespondHook, linger_close, request_line_parts
 from .requestlog import KEPT_HEADERS, RequestLog, RequestRecord
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class ConnectionServer(ThreadedWSGIServer):
       answered as Go answers it: ``HTTP/1.0 400 Bad Request`` and ``Client sent an HTTP request to an HTTPS server.``
     - Every connection and its thread are tracked: ``server_close()`` (the end of ``serve_forever()``, so
       ``stop()``) shuts every connection down, idle kept-alive ones included, and waits for their threads.
-    - ``idle_timeout()`` and ``refused(...)`` are the :mod:`~pytest_ociregistry.handler` hooks.
+    - ``idle_timeout()``, ``refused(...)`` and ``respond(environ)`` are the :mod:`~pytest_ociregistry.handler` hooks.
     """
 
     def __init__(
@@ -55,11 +55,13 @@ class ConnectionServer(ThreadedWSGIServer):
         ssl_context: SSLContext | None = None,
         idle_timeout: Callable[[], float | None] = lambda: None,
         refused: RefusedHook | None = None,
+        respond: RespondHook | None = None,
     ) -> None:
         super().__init__(host, port, app, KeepAliveRequestHandler)  # the listening socket stays plain
         self.ssl_context = ssl_context
         self.idle_timeout = idle_timeout
         self.refused = refused
+        self.respond = respond
         self._lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._closing = False
@@ -211,6 +213,7 @@ class RegistryServer(HTTPServer):
             self.server_ssl_context,
             idle_timeout=lambda: self.app.options.idle_timeout,
             refused=self._refused,
+            respond=self.respond,
         )
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
@@ -225,6 +228,18 @@ class RegistryServer(HTTPServer):
         super().clear()
         self.requests.clear()
         self.faults.clear()
+
+    def respond(self, environ: dict[str, Any]) -> Response:
+        """What the WSGI application (``Request.application(self.application)``) answers, as the response object:
+        the keep-alive handler sends it without the WSGI calls."""
+        request = Request(environ)
+        try:
+            return self.application(request)
+        except HTTPException as e:
+            return e.get_response(environ)
+        finally:
+            if "files" in vars(request):  # only a parsed form holds files to close
+                request.close()
 
     def application(self, request: Request) -> Response:
         """Route a request to the user's handlers when one of them would serve it, else to an injected fault,
