@@ -1,9 +1,11 @@
-"""Floors measured in the same run: hashing, a loopback socket copy, and do-nothing werkzeug servers."""
+"""Floors measured in the same run: hashing, a loopback socket copy, do-nothing werkzeug servers in this process, and
+a do-nothing ``http.server`` in its own (:mod:`benchmarks.httpfloor`)."""
 
 from __future__ import annotations
 
 import hashlib
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -13,6 +15,8 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pytest_ociregistry.handler import KeepAliveRequestHandler
+
+from .serving import free_port, spawned
 
 COPY_CHUNK = 1 << 20
 
@@ -29,6 +33,8 @@ WERKZEUG = "werkzeug"
 KEEPALIVE = "keepalive"
 """pytest_ociregistry's keep-alive handler, the registry's serving path, with a do-nothing application."""
 FLOORS: dict[str, type[WSGIRequestHandler]] = {WERKZEUG: QuietRequestHandler, KEEPALIVE: KeepAliveRequestHandler}
+HTTP_SERVER = "http.server"
+"""The standard library's ``http.server`` doing nothing, in its own process (the issue's floor)."""
 
 
 def sha256_seconds(data: bytes) -> float:
@@ -85,3 +91,11 @@ def floor_server(handler: type[WSGIRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def http_server_floor() -> Iterator[str]:
+    """``python -m benchmarks.httpfloor`` on a free port; yields its URL."""
+    port = free_port()
+    with spawned([sys.executable, "-m", "benchmarks.httpfloor", "--port", str(port)], port) as (url, _):
+        yield url

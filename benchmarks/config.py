@@ -45,6 +45,9 @@ class Config:
     spill_total: int
     """A chunked push (and pull) through a spilling ``python -m pytest_ociregistry``, its memory measured."""
     spill_chunk: int
+    pytest_tests: int
+    """Tests in each pytest run measuring the fixture's cost."""
+    pytest_reps: int
 
     @property
     def largest(self) -> int:
@@ -68,7 +71,7 @@ FULL = Config(
     small_seconds=0.5,
     small_threads=(1, 8),
     chunked_total=64 * MiB,
-    chunk_sizes=(256 * KiB, 16 * KiB),
+    chunk_sizes=(1 * MiB, 256 * KiB, 16 * KiB),
     slow_patches=512,
     parallel_threads=8,
     parallel_blobs=16,
@@ -84,6 +87,8 @@ FULL = Config(
     spill_size=1024 * MiB,
     spill_total=16384 * MiB,
     spill_chunk=16 * MiB,
+    pytest_tests=1000,
+    pytest_reps=5,
 )
 
 QUICK = dataclasses.replace(
@@ -93,7 +98,7 @@ QUICK = dataclasses.replace(
     blob_sizes=(1 * MiB, 16 * MiB, 32 * MiB),
     small_seconds=0.1,
     chunked_total=4 * MiB,
-    chunk_sizes=(64 * KiB, 16 * KiB),
+    chunk_sizes=(1 * MiB, 64 * KiB, 16 * KiB),
     slow_patches=64,
     parallel_blobs=4,
     parallel_size=2 * MiB,
@@ -105,6 +110,7 @@ QUICK = dataclasses.replace(
     spill_size=32 * MiB,
     spill_total=256 * MiB,
     spill_chunk=4 * MiB,
+    pytest_reps=2,
 )
 """The same workloads, smaller: under a minute."""
 

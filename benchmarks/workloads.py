@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from pytest_ociregistry import OCIRegistry, Options
@@ -16,7 +18,7 @@ from pytest_ociregistry.cases import assert_case
 from pytest_ociregistry.tables import REFERENCE
 
 from . import baselines
-from .baselines import KEEPALIVE, WERKZEUG
+from .baselines import FLOORS, HTTP_SERVER, KEEPALIVE, WERKZEUG
 from .client import (
     BenchmarkError,
     Connection,
@@ -40,6 +42,7 @@ from .client import (
     requests_per_second,
 )
 from .config import Config, MiB, size_label
+from .pytestrun import pytest_run
 from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC, Pool, registry_names, starter
 from .serving import Server, fits, free_port, peak_rss, spawned
 from .stats import Key, Results, Row, Stat, millis, rate, runs, timed
@@ -222,11 +225,16 @@ def small(ctx: Context) -> None:
     def measure(url: str, threads: int, work: Callable[[Connection], object]) -> Stat:
         return runs(cfg.small_reps, lambda: requests_per_second(url, threads, cfg.small_seconds, work))
 
-    for name, handler in baselines.FLOORS.items():
-        with baselines.floor_server(handler) as url:
+    floors: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [
+        (name, functools.partial(baselines.floor_server, handler)) for name, handler in FLOORS.items()
+    ]
+    floors.append((HTTP_SERVER, baselines.http_server_floor))
+    for name, serve in floors:
+        with serve() as url:
             for threads in cfg.small_threads:
                 stat = measure(url, threads, lambda conn: conn.request("GET", "/v2/"))
-                ctx.add(f"small.floor.t{threads}", name, stat, "req/s", higher=True, note="do-nothing app")
+                note = "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"
+                ctx.add(f"small.floor.t{threads}", name, stat, "req/s", higher=True, note=note)
 
     image, repo = make_image(), "bench/small"
     operations: dict[str, Callable[[Connection], object]] = {
@@ -323,6 +331,13 @@ def chunked(ctx: Context) -> None:
     cfg = ctx.config
     full = payload(cfg.chunked_total, seed=1)
     base = ctx.hash_baseline(full)
+    with baselines.http_server_floor() as url:
+        for chunk_size in cfg.chunk_sizes:
+            bench = f"chunked.{size_label(chunk_size)}x{cfg.chunked_total // chunk_size}"
+            with Connection(url) as conn:
+                floor = runs(cfg.big_reps, lambda: timed(lambda: push_chunked(conn, "bench/chunked", full, chunk_size)))
+            ctx.add(bench, HTTP_SERVER, rate(full.size, floor.samples), "MB/s", higher=True, baseline=base,
+                    note="do-nothing, own process: reads each PATCH and answers 202")
     for chunk_size in cfg.chunk_sizes:
         bench = f"chunked.{size_label(chunk_size)}x{cfg.chunked_total // chunk_size}"
         for server in ctx.servers():
@@ -582,6 +597,7 @@ def spill_memory(ctx: Context) -> None:
 
 GROUPS: dict[str, Callable[[Context], None]] = {
     "fixture": fixture,
+    "pytest": pytest_run,
     "listing": listing,
     "small": small,
     "push": push,
