@@ -189,11 +189,12 @@ def external_url(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture
-def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> OCIRegistry:
+def oci_registry(request: pytest.FixtureRequest) -> OCIRegistry:
     """An empty registry (or one holding the session's baseline) for this test, with the options of the nearest
     ``oci_registry`` marker (``tls=True`` serves it over HTTPS; ``preset="ecr"`` starts from that preset, with the
     run's named options, instead of the run's preset). With ``--oci-registry-url``, the registry at that URL, in a
     namespace of this test's own."""
+    pytestconfig = request.config  # not the pytestconfig fixture: resolving it again for every test costs
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}
     if marker is not None and marker.args:
@@ -213,7 +214,8 @@ def oci_registry(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
     try:
         if preset_name is not None:
             registry.options = session_options(pytestconfig, preset_name)
-        registry.configure(**options)
+        if options:  # reset() restored the defaults; no options, no new Options to make and check
+            registry.configure(**options)
     except (TypeError, ValueError) as e:
         pytest.fail(f"{MARKER} marker: {e}", pytrace=False)
     _track(request, registry)
