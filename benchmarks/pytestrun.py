@@ -85,9 +85,9 @@ def pytest_run(ctx: Context) -> None:
                 seconds[variant].append(loop_seconds(work, variant))
     for base in ("empty", "image"):
         plain, with_fixture = seconds[base], seconds[f"{base}.fixture"]
-        ctx.add(f"pytest.{base}.{tests}", PYTEST, Stat(tuple(s / tests * 1e3 for s in plain)), "ms/test",
+        ctx.add(f"{PYTEST}.{base}.{tests}", PYTEST, Stat(tuple(s / tests * 1e3 for s in plain)), "ms/test",
                 higher=False, note="per test, without the fixture")
         overhead = Stat(tuple((f - p) / tests * 1e3 for f, p in zip(with_fixture, plain)))
         what = "an empty test" if base == "empty" else "a test pushing a 3-layer image with push_image"
-        ctx.add(f"pytest.{base}.{tests}.overhead", OURS, overhead, "ms/test", higher=False,
+        ctx.add(f"{PYTEST}.{base}.{tests}.overhead", OURS, overhead, "ms/test", higher=False,
                 note=f"oci_registry's cost per test, {what}")
