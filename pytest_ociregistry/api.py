@@ -231,9 +231,9 @@ class RegistryApp:
             return error.answered(status=options.missing_tag_head_status)
         if manifest_read and unknown and options.artifact_not_found:
             if error.code is ErrorCode.NAME_UNKNOWN:
-                return RegistryError(ErrorCode.NOT_FOUND, f"repository {route.repo} not found", headers=HARBOR_JSON)
+                return _harbor(ErrorCode.NOT_FOUND, f"repository {route.repo} not found")
             where = f"{route.repo}:{route.tag}" if route.tag else f"{route.repo}@{route.digest}"
-            return RegistryError(ErrorCode.NOT_FOUND, f"artifact {where} not found", headers=HARBOR_JSON)
+            return _harbor(ErrorCode.NOT_FOUND, f"artifact {where} not found")
         if error.code is ErrorCode.NAME_UNKNOWN and not options.name_unknown_for_content:
             if route.kind in (Kind.BLOB_GET, Kind.BLOB_HEAD, Kind.BLOB_DELETE):
                 return RegistryError(ErrorCode.BLOB_UNKNOWN)
@@ -244,7 +244,7 @@ class RegistryApp:
         return error
 
     def _error(self, request: Request, error: RegistryError, route: Route | None = None) -> Response:
-        if self.options.spec_error_codes:
+        if self.options.spec_error_codes and not error.service:
             error = _in_spec(error, route)
         request.environ[ERROR_KEY] = error.code.name
         return self.error_response(error)
@@ -639,10 +639,7 @@ class RegistryApp:
     def handle_manifest_delete(self, request: Request, route: Route) -> Response:
         self._check_delete()
         if route.tag and self.options.tag_delete_unsupported:
-            raise RegistryError(
-                ErrorCode.UNSUPPORTED, f"unsupported digest {route.tag}: invalid checksum digest format",
-                headers=HARBOR_JSON,
-            )
+            raise _harbor(ErrorCode.UNSUPPORTED, f"unsupported digest {route.tag}: invalid checksum digest format")
         if route.tag and not self.options.delete_tags:
             raise RegistryError(ErrorCode.DIGEST_INVALID, "deleting by tag is not supported: name a digest")
         self.store.delete_manifest(route.repo, route.reference)
@@ -692,21 +689,29 @@ def required_access(route: Route) -> Access:
 def _immutable_tag_refusal(error: ImmutableTag, style: str) -> RegistryError:
     """A refused push to (or delete of) an immutable tag, as the ``immutable_tag_refusal`` style answers it."""
     if style == "quay":
-        return RegistryError(ErrorCode.TAG_IMMUTABLE, detail={"message": f"tag '{error.tag}' is immutable"})
+        return RegistryError(
+            ErrorCode.TAG_IMMUTABLE, detail={"message": f"tag '{error.tag}' is immutable"}, service=True
+        )
     if style == "harbor":
         if error.delete:
             message = f"the tag {error.tag} configured as immutable, cannot be deleted"
         else:  # Harbor names the repository without its project
             message = f"Failed to process request due to '{error.repo.partition('/')[2] or error.repo}:{error.tag}' " \
                       "configured as immutable."
-        return RegistryError(ErrorCode.PRECONDITION, message, headers=HARBOR_JSON)
+        return _harbor(ErrorCode.PRECONDITION, message)
     if style == "ecr" and not error.delete:
         return RegistryError(
             ErrorCode.TAG_INVALID,
             f"The image tag '{error.tag}' already exists in the '{error.repo}' repository and cannot be overwritten "
             "because the repository is immutable.",
+            service=True,
         )
     return error
+
+
+def _harbor(code: ErrorCode, message: str) -> RegistryError:
+    """An error as Harbor's ``lib/http.SendError`` writes it (its own codes, ``charset=utf-8``)."""
+    return RegistryError(code, message, headers=HARBOR_JSON, service=True)
 
 
 def _in_spec(error: RegistryError, route: Route | None) -> RegistryError:

@@ -83,12 +83,16 @@ class RegistryError(Exception):
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
         detail: Any = NO_DETAIL,
+        service: bool = False,
     ) -> None:
         self.code = code
         self.message = code.message if message is None else message
         self.status = code.status if status is None else status
         self.headers = dict(headers or {})
         self.detail = detail
+        self.service = service
+        """Whether this is a hosted service's own answer (an option copying a quirk): sent as it is, even where
+        ``spec_error_codes`` rewrites the codes the spec does not list."""
         super().__init__(f"{code.name}: {self.message}")
 
     def body(self) -> bytes:
@@ -99,7 +103,8 @@ class RegistryError(Exception):
     def answered(self, code: ErrorCode | None = None, *, status: int | None = None) -> RegistryError:
         """This error answered with another ``code`` or ``status`` (the rest kept)."""
         return RegistryError(
-            code or self.code, self.message, status=status or self.status, headers=self.headers, detail=self.detail
+            code or self.code, self.message, status=status or self.status, headers=self.headers, detail=self.detail,
+            service=self.service,
         )
 
 

@@ -63,6 +63,14 @@ class Options:
     "manifest invalid" with ``"detail":""`` instead of an empty list (QUAY-1: ``endpoints/v2/referrers.py`` @
     ``ffba0c70``, since quay PR#3071, 2024-07)."""
 
+    referrers_duplicate_on_tag: bool = False
+    """True: a referrer is listed once for each tag that names it, and once more if it was pushed by digest, so a
+    referrer pushed by digest and then tagged is listed twice (ZOT-4: zot#2506, 2024-07, v2.0.1, open)."""
+
+    referrers_artifact_type: bool = True
+    """False: referrers-list entries carry no ``artifactType`` (ACR-3, uncertain: Azure/acr#784, 2024-10, registries
+    encrypted with a customer-managed key)."""
+
     referrers_filtering: bool = True
     """False: ``?artifactType=`` is ignored and no ``OCI-Filters-Applied`` header is sent."""
 

@@ -8,6 +8,7 @@ hashed as it arrives and held once.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import fnmatch
 import secrets
 import threading
@@ -195,6 +196,8 @@ class Repository:
         self.had_blob = False
         self.had_manifest = False
         self.had_tag = False
+        self.pushed_by_digest: set[str] = set()
+        """The manifests pushed by digest (without ``?tag=``): zot keeps an untagged index entry for each."""
         self.frozen = False
         """Held by a :class:`Snapshot`: never changed; the store works on a copy of it (see ``Store._get``)."""
 
@@ -205,6 +208,7 @@ class Repository:
         repo.sorted_tags = list(self.sorted_tags)
         repo.uploads = dict(self.uploads) if uploads else {}
         repo.had_blob, repo.had_manifest, repo.had_tag = self.had_blob, self.had_manifest, self.had_tag
+        repo.pushed_by_digest = set(self.pushed_by_digest)
         return repo
 
     @property
@@ -635,6 +639,8 @@ class Store:
             repo = self._make_repo(name)
             repo.manifests[digest] = manifest
             repo.had_manifest = True
+            if not all_tags:
+                repo.pushed_by_digest.add(digest)
             for t in all_tags:
                 repo.set_tag(t, digest)
         return manifest
@@ -690,6 +696,7 @@ class Store:
             if self.options.delete_untagged_only and (tags or self._listed_by_index(repo, reference)):
                 raise RegistryError(ErrorCode.DENIED)
             del repo.manifests[reference]
+            repo.pushed_by_digest.discard(reference)
             if self.options.untag_on_delete:
                 for t in tags:
                     repo.remove_tag(t)
@@ -697,14 +704,24 @@ class Store:
     def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
         """The manifests of a repository whose subject is ``digest``, sorted by digest, optionally filtered by
         ``artifact_type`` (a media type: compared case-insensitively)."""
+        options = self.options
         with self._lock:
-            found = [m for m in self._repo(name).manifests.values() if m.info.subject == digest]
+            repo = self._repo(name)
+            found = [m for m in repo.manifests.values() if m.info.subject == digest]
+            entries = {m.digest: 1 for m in found}
+            if options.referrers_duplicate_on_tag:
+                # zot's index.json: an entry per tag, and an untagged one for a push by digest
+                entries = {d: int(d in repo.pushed_by_digest) for d in entries}
+                for tagged in repo.tags.values():
+                    if tagged in entries:
+                        entries[tagged] += 1
         wanted = artifact_type.strip().lower() if artifact_type is not None else None
-        return [
-            m.descriptor()
+        listed = [
+            m.descriptor() if options.referrers_artifact_type else dataclasses.replace(m.descriptor(), artifact_type=None)
             for m in sorted(found, key=lambda m: m.digest)
             if wanted is None or (m.info.artifact_type or "").lower() == wanted
         ]
+        return [d for d in listed for _ in range(entries[d.digest])]
 
     def _immutable(self, tag: str) -> bool:
         """Whether ``tag`` is immutable (``immutable_tags``, and one of ``immutable_tag_patterns`` if any)."""

@@ -103,6 +103,36 @@ def test_referrers_unknown_subject_invalid(oci_registry: OCIRegistry) -> None:
     assert exchange(oci_registry, "GET", f"/v2/bar/referrers/{UNKNOWN_DIGEST}").error()[:2] == (404, "NAME_UNKNOWN")
 
 
+@pytest.mark.oci_registry(referrers_duplicate_on_tag=True)
+def test_referrers_duplicate_on_tag(oci_registry: OCIRegistry) -> None:
+    """ZOT-4: a referrer pushed by digest and then tagged is listed twice (once per index entry); one pushed by tag
+    only is listed once."""
+    digest, subject = subject_of(oci_registry)
+    sig = image(EMPTY, artifactType="application/sig", subject=subject)
+    sbom = image(EMPTY, artifactType="application/sbom", subject=subject)
+    assert push(oci_registry, digest_of(sig), sig).status == 201
+    assert push(oci_registry, "sbom", sbom).status == 201
+
+    def listed() -> list[str]:
+        answer = exchange(oci_registry, "GET", f"/v2/foo/referrers/{digest}")
+        assert answer.status_line == "HTTP/1.1 200 OK"
+        return [d["digest"] for d in answer.json()["manifests"]]
+
+    assert sorted(listed()) == sorted([digest_of(sig), digest_of(sbom)])
+    assert push(oci_registry, "sig", sig).status == 201
+    assert sorted(listed()) == sorted([digest_of(sig), digest_of(sig), digest_of(sbom)])
+
+
+@pytest.mark.oci_registry(referrers_artifact_type=False)
+def test_referrers_artifact_type(oci_registry: OCIRegistry) -> None:
+    """ACR-3: the referrers list's entries lack ``artifactType`` (filtering by it still works)."""
+    digest, subject = subject_of(oci_registry)
+    sig = image(EMPTY, artifactType="application/sig", subject=subject)
+    assert push(oci_registry, "sig", sig).status == 201
+    answer = exchange(oci_registry, "GET", f"/v2/foo/referrers/{digest}?artifactType=application/sig")
+    assert answer.json()["manifests"] == [descriptor(OCI_MANIFEST, sig)]
+
+
 # Manifest acceptance ---------------------------------------------------------------------------------------------
 
 ECR_INVALID_JSON = (
@@ -241,7 +271,9 @@ IMMUTABLE_DELETE["ecr"] = IMMUTABLE_DELETE["denied"]
 def test_immutable_tag_refusal(oci_registry: OCIRegistry, style: str) -> None:
     """ECR-12, QUAY-7, HARBOR-2: a push to an immutable tag refused as each service refuses it (the same content
     too, except ``denied``); a delete of the tag or its manifest likewise. Nothing changes."""
-    oci_registry.options = oci_registry.options.replace(immutable_tags=True, immutable_tag_refusal=style)
+    oci_registry.options = oci_registry.options.replace(
+        immutable_tags=True, immutable_tag_refusal=style, spec_error_codes=True  # a service's codes stay its own
+    )
     first = image()
     assert push(oci_registry, "v1", first, "team/app").status == 201
     assert error(push(oci_registry, "v1", image(layers=(LAYER,)), "team/app")) == IMMUTABLE[style]
@@ -275,7 +307,7 @@ def test_missing_tag_head_status(oci_registry: OCIRegistry) -> None:
     assert exchange(oci_registry, "GET", "/v2/foo/manifests/missing").error()[:2] == (404, "MANIFEST_UNKNOWN")
 
 
-@pytest.mark.oci_registry(artifact_not_found=True)
+@pytest.mark.oci_registry(artifact_not_found=True, spec_error_codes=True)
 def test_artifact_not_found(oci_registry: OCIRegistry) -> None:
     """HARBOR-4: a manifest that does not exist answers 404 ``NOT_FOUND`` "artifact … not found"."""
     assert push(oci_registry, "latest", image(), "test/alpine").status == 201
@@ -328,7 +360,7 @@ def test_delete_untagged_only(oci_registry: OCIRegistry) -> None:
     assert exchange(oci_registry, "HEAD", f"/v2/foo/manifests/{digest_of(child)}").status == 200
 
 
-@pytest.mark.oci_registry(tag_delete_unsupported=True)
+@pytest.mark.oci_registry(tag_delete_unsupported=True, spec_error_codes=True)
 def test_tag_delete_unsupported(oci_registry: OCIRegistry) -> None:
     """HARBOR-7: a DELETE by tag answers 400 ``UNSUPPORTED`` and keeps the tag; by digest it deletes."""
     body = image()
