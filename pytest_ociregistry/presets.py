@@ -88,6 +88,8 @@ ECR = HOSTED_BASELINE.replace(
     stale_upload_range=True,
     empty_upload_refused=True,
     mount_requires_manifest=True,
+    unsupported_manifests=("no_media_type", "artifact_type_subject", "media_type_parameters"),
+    immutable_tag_refusal="ecr",
 )
 """Amazon ECR (private, ``<account>.dkr.ecr.<region>.amazonaws.com``)."""
 
@@ -106,6 +108,9 @@ DOCKERHUB = HOSTED_BASELINE.replace(
     catalog_insufficient_scope=True,
     missing_repository_unauthorized=True,
     token_rejects_mixed_scopes=True,
+    oci_subject_without_referrers=True,
+    delete_untagged_only=True,
+    delete_tags=False,
 )
 """Docker Hub (``registry-1.docker.io``)."""
 
@@ -128,6 +133,9 @@ QUAY = HOSTED_BASELINE.replace(
     token_refuses_delete=True,
     quay_upload_range=True,
     upload_uuid_header=True,
+    referrers_unknown_subject_invalid=True,
+    immutable_tag_refusal="quay",
+    blob_delete_enabled=False,
 )
 """Quay.io and Project Quay."""
 
@@ -135,18 +143,137 @@ HARBOR = HOSTED_BASELINE.replace(
     auth_challenge="harbor",
     catalog_last_must_exist=True,
     mount_missing_project_unauthorized=True,
+    immutable_tag_refusal="harbor",
+    artifact_not_found=True,
+    tag_delete_unsupported=True,
 )
 """Harbor (self-hosted, CNCF)."""
 
-ARTIFACTORY = HOSTED_BASELINE
+ARTIFACTORY = HOSTED_BASELINE.replace(
+    referrers_enabled=False,
+    referrers_disabled_status=406,
+    missing_tag_head_status=403,
+    tags_list_digests=True,
+)
 """JFrog Artifactory."""
 
+GITLAB_MEDIA_TYPES: tuple[str, ...] = (
+    "/application/vnd.acme.rocket.config",
+    "application/json",
+    "application/octet-stream",
+    "application/sap-cnudie+tar",
+    "application/spdx+json",
+    "application/tar+gzip",
+    "application/vnd.acme.rocket.config",
+    "application/vnd.acme.rocket.docs.layer.v1+tar",
+    "application/vnd.ansible.collection",
+    "application/vnd.aquasec.trivy.config.v1+json",
+    "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip",
+    "application/vnd.buildkit.cacheconfig.v0",
+    "application/vnd.cnab.bundle.config.v1+json",
+    "application/vnd.cnab.config.v1+json",
+    "application/vnd.cncf.artifacthub.config.v1+yaml",
+    "application/vnd.cncf.artifacthub.repository-metadata.layer.v1.yaml",
+    "application/vnd.cncf.falco.plugin.config.v1+json",
+    "application/vnd.cncf.falco.plugin.layer.v1+tar.gz",
+    "application/vnd.cncf.falco.rulesfile.config.v1+json",
+    "application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz",
+    "application/vnd.cncf.flux.config.v1+json",
+    "application/vnd.cncf.flux.content.v1.tar+gzip",
+    "application/vnd.cncf.helm.chart.content.layer.v1+tar",
+    "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+    "application/vnd.cncf.helm.chart.meta.layer.v1+json",
+    "application/vnd.cncf.helm.chart.provenance.v1.prov",
+    "application/vnd.cncf.helm.config.v1+json",
+    "application/vnd.cncf.openpolicyagent.config.v1+json",
+    "application/vnd.cncf.openpolicyagent.data.layer.v1+json",
+    "application/vnd.cncf.openpolicyagent.manifest.layer.v1+json",
+    "application/vnd.cncf.openpolicyagent.policy.layer.v1+rego",
+    "application/vnd.cue.module.v1+json",
+    "application/vnd.cue.modulefile.v1",
+    "application/vnd.cyclonedx",
+    "application/vnd.cyclonedx+json",
+    "application/vnd.cyclonedx+xml",
+    "application/vnd.dev.cosign.artifact.sbom.v1+json",
+    "application/vnd.dev.cosign.artifact.sig.v1+json",
+    "application/vnd.dev.cosign.simplesigning.v1+json",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "application/vnd.devcontainers",
+    "application/vnd.devcontainers.layer.v1+tar",
+    "application/vnd.docker.attestation.manifest.v1+json",
+    "application/vnd.docker.compose.config.empty.v1+json",
+    "application/vnd.docker.compose.envfile",
+    "application/vnd.docker.compose.file+yaml",
+    "application/vnd.docker.compose.project",
+    "application/vnd.docker.container.image.rootfs.diff+x-gtar",
+    "application/vnd.docker.container.image.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.docker.plugin.v1+json",
+    "application/vnd.dsse.envelope.v1+json",
+    "application/vnd.gardener.cloud.cnudie.component-descriptor.v2+json",
+    "application/vnd.gardener.cloud.cnudie.component-descriptor.v2+yaml+tar",
+    "application/vnd.gardener.cloud.cnudie.component.config.v1+json",
+    "application/vnd.gardener.landscaper.blueprint.v1+tar+gzip",
+    "application/vnd.gardener.landscaper.componentdefinition.v1+json",
+    "application/vnd.gitlab.packages.npm.config.v2+json",
+    "application/vnd.in-toto+json",
+    "application/vnd.module.wasm.config.v1+json",
+    "application/vnd.module.wasm.content.layer.v1+wasm",
+    "application/vnd.oci.empty.v1+json",
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+encrypted",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.opentofu.modulepkg",
+    "application/vnd.opentofu.provider",
+    "application/vnd.opentofu.provider-target",
+    "application/vnd.oras.config.v1+json",
+    "application/vnd.spack.package",
+    "application/vnd.syft+json",
+    "application/vnd.sylabs.sif.config.v1",
+    "application/vnd.sylabs.sif.config.v1+json",
+    "application/vnd.sylabs.sif.layer.v1.sif",
+    "application/vnd.timoni.config.v1+json",
+    "application/vnd.timoni.content.v1.tar+gzip",
+    "application/vnd.unknown.config.v1+json",
+    "application/vnd.vivsoft.enbuild.config.v1+json",
+    "application/vnd.wasm.config.v1+json",
+    "application/vnd.wasm.content.layer.v1+wasm",
+    "application/vnd.zarf.config.v1+json",
+    "application/vnd.zarf.layer.v1.blob",
+    "application/x-yaml",
+    "appliciation/vnd.sylabs.sif.layer.tar",
+    "binary/octet-stream",
+    "text/html; charset=utf-8",
+    "text/plain; charset=utf-8",
+    "text/spdx",
+    "text/spdx+json",
+    "text/spdx+xml",
+)
+"""The media types the GitLab container registry takes (its ``docs/supported-media-types.md``, the rows of its
+``media_types`` table, odd ones included; as mirrored in tigrisdata/container-registry @ ``0611355b``)."""
+
 GITLAB = HOSTED_BASELINE.replace(
+    known_media_types=GITLAB_MEDIA_TYPES,
     catalog_insufficient_scope=True,
 )
 """The GitLab container registry (gitlab.com and self-managed)."""
 
-ZOT = HOSTED_BASELINE
+ZOT = HOSTED_BASELINE.replace(
+    referrers_duplicate_on_tag=True,
+)
 """zot (project-zot)."""
 
 BASE_PRESETS: dict[str, Options] = {"reference": REFERENCE, "spec": SPEC, "distribution": DISTRIBUTION}

@@ -143,6 +143,12 @@ EXPECTED: tuple[Expect, ...] = (
     Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "ecr", fails(
         "tag invalid: The image tag 'v1' already exists in the 'foo/app' repository and cannot be overwritten "
         "because the repository is immutable.", "ECR-12", "https://github.com/aws/containers-roadmap/issues/862")),
+    Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "quay", fails(
+        "unknown: tag is immutable and cannot be overwritten", "QUAY-7",
+        "https://github.com/quay/quay/blob/ffba0c70e2d8d522290a4fbbaa704dbf2fc37f34/endpoints/v2/manifest.py")),
+    Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "harbor",
+           fails("unknown: Failed to process request due to 'app:v1' configured as immutable.", "HARBOR-2",
+                 "https://github.com/goharbor/harbor/pull/9427")),
     # A HEAD of a missing tag answers 403 (ART-2): containerd checks the tag before a push and stops.
     *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
         "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",
