@@ -33,7 +33,8 @@ class Options:
 
     blob_delete_enabled: bool = True
     """False: a blob DELETE answers 405 ``UNSUPPORTED`` "The operation is unsupported." with ``"detail":{}``;
-    manifests can still be deleted (Quay: ``endpoints/v2/blob.py`` @ ``ffba0c70``)."""
+    manifests can still be deleted (Quay: ``endpoints/v2/blob.py`` @ ``ffba0c70``, the catalogue's Quay profile,
+    which gives it no quirk id)."""
 
     delete_untagged_only: bool = False
     """True: a DELETE of a manifest by digest that a tag names, or an index in the repository lists, answers 403
@@ -47,7 +48,7 @@ class Options:
     referrers_enabled: bool = True
     """False: the referrers API answers 404, as a pre-1.1 registry does, so clients fall back to the tag schema, and
     a push with a ``subject`` answers no ``OCI-Subject`` (GHCR-1: ghcr-cleanup-action#13, 2024; rtvkiz/minimal#7,
-    2026; DH-6: docker/roadmap#724, 2024-09)."""
+    2026; DH-6: docker/roadmap#724, 2024-09; ART-1: Artifactory before 7.90.1, ggcr PR#2026, 2024)."""
 
     referrers_disabled_status: int = 404
     """The status of the referrers API when ``referrers_enabled`` is False, the body unchanged (ART-1: 406,
@@ -356,7 +357,8 @@ class Options:
     """The status of ``MANIFEST_BLOB_UNKNOWN`` (the reference: 404; distribution: 400)."""
 
     delete_tags: bool = True
-    """False: DELETE of a manifest by tag answers 400 ``DIGEST_INVALID`` and keeps the tag (distribution 2.8)."""
+    """False: DELETE of a manifest by tag answers 400 ``DIGEST_INVALID`` and keeps the tag (distribution 2.8; DH-7:
+    Docker Hub deletes by digest only, its registry API docs, 2025-05, which do not give the refusal)."""
 
     tag_pagination: bool = True
     """False: the tag list ignores ``n`` and ``last`` and sends the whole list (distribution 2.8; GITLAB-2: GitLab's

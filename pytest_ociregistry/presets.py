@@ -135,7 +135,6 @@ QUAY = HOSTED_BASELINE.replace(
     upload_uuid_header=True,
     referrers_unknown_subject_invalid=True,
     immutable_tag_refusal="quay",
-    blob_delete_enabled=False,
 )
 """Quay.io and Project Quay."""
 
