@@ -173,6 +173,17 @@ class Ctr(Tool):
         )
         return [*flags, "--hosts-dir", str(self.home / "hosts")]
 
+    def run_image(self, ref: str, attempts: int = 3) -> str:
+        """``ctr run --rm`` the image and return what it printed. On a loaded machine ctr 1.6 sometimes exits 0
+        having printed nothing: the task exited before ctr attached its output fifo (seen 8 times in one full run at
+        load 15, never alone). An empty answer is retried, so what the assertion sees is what the container printed."""
+        printed = ""
+        for _ in range(attempts):
+            printed = self("run", "--rm", ref, f"heavy-{uuid.uuid4().hex[:12]}")
+            if printed:
+                break
+        return printed
+
 
 class Containers(Tool):
     """podman or buildah on private storage (``CONTAINERS_STORAGE_CONF``), engine configuration and

@@ -92,8 +92,7 @@ def test_ctr_push_pull_run(cell: Cell, registry: OCIRegistry, ctr: Ctr, tmp_path
     ctr("images", "pull", *remote, by_digest)
     assert listed(ctr, by_digest)[1] == second.digest
 
-    container = f"heavy-{uuid.uuid4().hex[:12]}"
-    assert ctr("run", "--rm", f"{host}/foo/app:v1", container) == "ctr-first"
+    assert ctr.run_image(f"{host}/foo/app:v1") == "ctr-first"
 
     ctr("images", "tag", f"{host}/foo/app:v1", f"{host}/other/app:v1")
     before = len(registry.requests)
@@ -136,5 +135,5 @@ def test_ctr_pulls_zstd(cell: Cell, registry: OCIRegistry, ctr: Ctr, tmp_path: P
     assert re.findall(r"tar\+zstd", stored.data.decode()) == ["tar+zstd", "tar+zstd"]
     ctr("images", "pull", *ctr.remote(registry, cell), ref)
     assert listed(ctr, ref)[1] == stored.digest
-    assert ctr("run", "--rm", ref, f"heavy-{uuid.uuid4().hex[:12]}") == "ctr-zstd"
+    assert ctr.run_image(ref) == "ctr-zstd"
     ctr("images", "rm", ref)
