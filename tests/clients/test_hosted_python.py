@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import assert_gone, chunks_of, write_files
+from client_support import assert_gone, ca_bundle, chunks_of, write_files
 from hosted import HostedCell, Outcome, evidence
+from matrix import USER
 
 from pytest_ociregistry import OCIRegistry
 from pytest_ociregistry.names import digest_of
@@ -195,3 +196,20 @@ def test_dxf_catalog_and_delete(
         deleted = outcomes["delete"].call(client.del_alias, "v1")
         if deleted is not None:
             assert_gone(registry, "foo/bar", "v1")
+
+
+@evidence("python-dxf", ("catalog with credentials",), auth="bearer", tls=True)
+def test_dxf_catalog_with_credentials(
+    cell: HostedCell, outcomes: dict[str, Outcome], registry: OCIRegistry, dxf_module: Any
+) -> None:
+    """With a user configured, python-dxf logs in as the registry challenges it (a token for ``registry:catalog:*``,
+    or Basic credentials) and lists the catalog, over HTTPS (it sends credentials over nothing else)."""
+    registry.push_image("foo/bar", "v1", layers=[b"catalogued"])
+
+    def log_in(dxf: Any, response: Any) -> None:
+        dxf.authenticate(USER.name, USER.password, response=response)
+
+    base = dxf_module.DXFBase(registry.host, auth=log_in, tlsverify=ca_bundle(registry))
+    listed = outcomes["catalog with credentials"].call(base.list_repos)
+    if listed is not None:
+        assert listed == ["foo/bar"]
