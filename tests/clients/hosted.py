@@ -113,6 +113,24 @@ class Expect:
     outcome: Outcome
 
 
+ORAS_CONFIG, ORAS_LAYER = "application/vnd.unknown.config.v1+json", "application/vnd.oci.image.layer.v1.tar"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def refuses(option: str, *media_types: str) -> Callable[[Options], bool]:
+    """Whether the registry's ``option`` (``known_media_types``, ``config_media_types``: a config's only) refuses
+    a manifest naming ``media_types`` (its config's first)."""
+
+    def check(options: Options) -> bool:
+        listed: tuple[str, ...] = getattr(options, option)
+        named = media_types[:1] if option == "config_media_types" else media_types
+        return bool(listed) and any(t not in listed for t in named)
+
+    return check
+
+
 GHCR_3 = "https://github.com/podman-container-tools/skopeo/issues/1880"
 DH_7 = "https://docs.docker.com/reference/api/registry/latest/operations/DeleteImageManifest/"
 ORAS_403 = "https://github.com/oras-project/oras-py/blob/0.2.43/oras/provider.py#L1016"
@@ -155,6 +173,22 @@ EXPECTED: list[Expect] = [
     Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "harbor",
            fails("unknown: Failed to process request due to 'app:v1' configured as immutable.", "HARBOR-2",
                  "https://github.com/goharbor/harbor/pull/9427")),
+    # Media types refused: any unknown one (GITLAB-1), or a config type not listed (QUAY-4).
+    *(Expect(client, op, refuses(option, *types), fails(text, quirk, source))
+      for option, quirk, source in (
+          ("known_media_types", "GITLAB-1", "https://github.com/fluxcd/flux2/issues/3724"),
+          ("config_media_types", "QUAY-4", "https://github.com/oras-project/oras/issues/738"))
+      for client, op, types, text in (
+          ("oras-py", "push", (ORAS_CONFIG, ORAS_LAYER), "manifest invalid…Bad Request"),
+          ("python-dxf", "push", (DOCKER_CONFIG, "application/octet-stream"), "400 Client Error: Bad Request for url"),
+          ("docker", "push", (DOCKER_CONFIG, DOCKER_LAYER), "manifest invalid: manifest invalid"))),
+    *(Expect("oras-py", "push with an OCI image config",
+             lambda o, option=option: refuses(option, ORAS_CONFIG)(o) and not refuses(option, OCI_CONFIG, ORAS_LAYER)(o),
+             works_around("an `application/vnd.oci.image.config.v1+json` config in place of its own "
+                          "`application/vnd.unknown.config.v1+json`", quirk, source))
+      for option, quirk, source in (
+          ("known_media_types", "GITLAB-1", "https://github.com/ocx-sh/ocx/issues/480"),
+          ("config_media_types", "QUAY-4", "https://github.com/containers/omlmd/pull/25"))),
     # A HEAD of a missing tag answers 403 (ART-2): containerd checks the tag before a push and stops.
     *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
         "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",
