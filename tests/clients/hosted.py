@@ -20,10 +20,9 @@ import pytest
 from matrix import Cell
 
 from pytest_ociregistry import PRESETS, Options
+from pytest_ociregistry.presets import HOSTED_PRESETS
 
-# The hosted presets, in the catalogue's order; those not in PRESETS yet are left out.
-CATALOGUE = ("ecr", "ghcr", "dockerhub", "gar", "acr", "quay", "harbor", "artifactory", "gitlab", "zot")
-HOSTED = tuple(name for name in CATALOGUE if name in PRESETS)
+HOSTED = tuple(HOSTED_PRESETS)
 COLUMNS = ("reference", *HOSTED)  # reference: the control, where every operation passes
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -290,7 +289,9 @@ def render(rows: Sequence[Row]) -> str:
                     notes.append(f"{len(notes) + 1}. {preset}, {row.client} {op}: {what} ({outcome.quirk}; "
                                  f"<{outcome.source}>)")  # fmt: skip
                 cells.append(_cell(outcome, len(notes)))
-            label = op + ("".join(f" ({n}={v!r})" for n, v in row.cells[0].overrides) if row.cells else "")
+            first = row.cells[0] if row.cells else None
+            label = op + ("".join(f" ({n}={v!r})" for n, v in first.overrides) if first else "")
+            label += " (HTTPS)" if first and first.tls else ""
             lines.append(f"| {row.client} | {label} | {' | '.join(cells)} |")
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
 
