@@ -10,8 +10,9 @@ that the page shows it.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import pytest
 from matrix import Cell
 
-from pytest_ociregistry import PRESETS, Options
+from pytest_ociregistry import PRESETS, OCIRegistry, Options
 from pytest_ociregistry.presets import HOSTED_PRESETS
 
 HOSTED = tuple(HOSTED_PRESETS)
@@ -180,7 +181,8 @@ EXPECTED: list[Expect] = [
       for client, op, types, text in (
           ("oras-py", "push", (ORAS_CONFIG, ORAS_LAYER), "manifest invalid…Bad Request"),
           ("python-dxf", "push", (DOCKER_CONFIG, "application/octet-stream"), "400 Client Error: Bad Request for url"),
-          ("docker", "push", (DOCKER_CONFIG, DOCKER_LAYER), "manifest invalid: manifest invalid"))),
+          *(("docker", op, (DOCKER_CONFIG, DOCKER_LAYER), "manifest invalid: manifest invalid")
+            for op in ("push", "push and pull with credentials")))),
     *(Expect("oras-py", "push with an OCI image config",
              lambda o, option=option: refuses(option, ORAS_CONFIG)(o) and not refuses(option, OCI_CONFIG, ORAS_LAYER)(o),
              works_around("an `application/vnd.oci.image.config.v1+json` config in place of its own "
@@ -225,6 +227,18 @@ class Row:
 
 
 ROWS: list[Row] = []
+
+
+@contextlib.contextmanager
+def accepting(registry: OCIRegistry) -> Iterator[OCIRegistry]:
+    """``registry`` with its rules on what manifests it takes lifted, to store what a client was refused (so a pull
+    can still be tried)."""
+    saved = registry.options
+    registry.options = saved.replace(unsupported_manifests=(), known_media_types=(), config_media_types=())
+    try:
+        yield registry
+    finally:
+        registry.options = saved
 
 
 def expect(*rules: Expect) -> None:

@@ -18,7 +18,7 @@ from client_support import (
     write_docker_archive,
     write_layout,
 )
-from hosted import HostedCell, Outcome, evidence
+from hosted import HostedCell, Outcome, accepting, evidence
 from matrix import USER
 
 from pytest_ociregistry import OCIRegistry
@@ -45,7 +45,8 @@ def test_skopeo_push_pull(
     if outcomes["push"].passes:
         assert_same_content(read_registry(registry, "foo/app", "v1"), image)
     else:
-        registry.push("foo/app", image, "v1")
+        with accepting(registry):
+            registry.push("foo/app", image, "v1")
 
     done = skopeo.run("copy", "--src-tls-verify=false", remote, f"oci:{tmp_path / 'out'}:v1")
     outcomes["pull"].check(done.returncode, done.stderr, "skopeo copy (pull)")
@@ -126,7 +127,8 @@ def test_podman_push_pull(
     if outcomes["push"].passes:
         assert digest_file.read_text() == registry.manifest("foo/app", "v1").digest
     else:
-        registry.push("foo/app", small_image("hosted-podman", docker=True).content, "v1")
+        with accepting(registry):
+            registry.push("foo/app", small_image("hosted-podman", docker=True).content, "v1")
     config = json.loads(registry.manifest("foo/app", "v1").data)["config"]["digest"]
 
     podman("rmi", ref)
