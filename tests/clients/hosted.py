@@ -190,6 +190,17 @@ EXPECTED: list[Expect] = [
       for option, quirk, source in (
           ("known_media_types", "GITLAB-1", "https://github.com/ocx-sh/ocx/issues/480"),
           ("config_media_types", "QUAY-4", "https://github.com/containers/omlmd/pull/25"))),
+    # Referrers: an attached artifact where the referrers API is missing (GHCR-1, ART-1), or says otherwise (DH-6).
+    Expect("oras-py", "attach (push with a subject)", lambda o: not o.referrers_enabled and o.oci_subject_without_referrers,
+           shows("but the push answers `OCI-Subject` though the referrers API answers 404, a header a client must not "
+                 "trust (oras-py 0.2 reads neither)", "DH-6, ECR-7", "https://github.com/sigstore/sigstore-js/pull/1183")),
+    Expect("oras-py", "attach (push with a subject)", lambda o: not o.referrers_enabled and o.referrers_disabled_status == 406,
+           shows("but the referrers API answers 406 and the push no `OCI-Subject`: a client must fall back to the tag "
+                 "schema, which oras-py 0.2 does not write", "ART-1", "https://github.com/google/go-containerregistry/pull/2026")),
+    Expect("oras-py", "attach (push with a subject)", lambda o: not o.referrers_enabled,
+           shows("but the referrers API answers 404 and the push no `OCI-Subject`: a client must fall back to the tag "
+                 "schema, which oras-py 0.2 does not write", "GHCR-1; Docker Hub's missing referrers API",
+                 "https://github.com/dataaxiom/ghcr-cleanup-action/issues/13")),
     # A HEAD of a missing tag answers 403 (ART-2): containerd checks the tag before a push and stops.
     *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
         "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",

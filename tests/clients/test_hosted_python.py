@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from client_support import assert_gone, ca_bundle, chunks_of, write_files
 from hosted import HostedCell, Outcome, accepting, evidence
 from matrix import USER
@@ -126,6 +127,40 @@ def test_oras_push_with_image_config(
         assert stored["config"] == {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
                                     "digest": digest_of(b"{}")}  # fmt: skip
         assert registry.blob("foo/artifact", digest_of(files["a.txt"])) == files["a.txt"]
+
+
+@evidence("oras-py", ("attach (push with a subject)",))
+def test_oras_attach(
+    cell: HostedCell,
+    outcomes: dict[str, Outcome],
+    registry: OCIRegistry,
+    oras_client: Any,
+    oras_provider: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """oras-py pushes a file as an artifact whose ``subject`` is an image in the repository (with an OCI image
+    config, which every preset takes). The registry answers ``OCI-Subject`` where it keeps the referrers API, or
+    where it says so without one (DH-6, ECR-7); the referrers API lists the artifact, or answers as the service
+    does without one (404; ART-1's 406). oras-py 0.2 reads neither: it pushes alike everywhere."""
+    subject = registry.push_image("foo/app", "v1", layers=[b"the subject"])
+    files_to_push(tmp_path / "src", monkeypatch, {"signature.txt": 42})
+    attached = outcomes["attach (push with a subject)"].call(
+        oras_client.push, f"{registry.host}/foo/app:sig", files=["signature.txt"], quiet=True,
+        manifest_config=image_config(tmp_path / "src"),
+        subject=oras_provider.oras.oci.Subject(subject.media_type, subject.digest, subject.size),
+    )  # fmt: skip
+    if attached is None:
+        return
+    options = registry.options
+    says = options.referrers_enabled or options.oci_subject_without_referrers
+    assert attached.headers.get("OCI-Subject") == (subject.digest if says else None)  # type: ignore[attr-defined]
+    answer = requests.get(f"{registry.url}/v2/foo/app/referrers/{subject.digest}")
+    if options.referrers_enabled:
+        assert answer.status_code == 200
+        assert [m["digest"] for m in answer.json()["manifests"]] == [registry.manifest("foo/app", "sig").digest]
+    else:
+        assert answer.status_code == options.referrers_disabled_status
 
 
 @evidence("oras-py", ("tag list", "delete"))
