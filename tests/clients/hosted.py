@@ -131,6 +131,9 @@ def refuses(option: str, *media_types: str) -> Callable[[Options], bool]:
     return check
 
 
+MIB = 1024 * 1024
+CHUNKED = ("chunked push (4 MiB chunks)", "chunked push (16 MiB chunks, its default)")
+GAR_1 = "https://github.com/dotnet/sdk-container-builds/pull/287"
 GHCR_3 = "https://github.com/podman-container-tools/skopeo/issues/1880"
 DH_7 = "https://docs.docker.com/reference/api/registry/latest/operations/DeleteImageManifest/"
 ORAS_403 = "https://github.com/oras-project/oras-py/blob/0.2.43/oras/provider.py#L1016"
@@ -167,12 +170,13 @@ EXPECTED: list[Expect] = [
     Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "ecr", fails(
         "tag invalid: The image tag 'v1' already exists in the 'foo/app' repository and cannot be overwritten "
         "because the repository is immutable.", "ECR-12", "https://github.com/aws/containers-roadmap/issues/862")),
+    # docker 20.10 knows neither TAG_IMMUTABLE nor PRECONDITION: "unknown", then the message.
     Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "quay", fails(
         "unknown: tag is immutable and cannot be overwritten", "QUAY-7",
         "https://github.com/quay/quay/blob/ffba0c70e2d8d522290a4fbbaa704dbf2fc37f34/endpoints/v2/manifest.py")),
-    Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "harbor",
-           fails("unknown: Failed to process request due to 'app:v1' configured as immutable.", "HARBOR-2",
-                 "https://github.com/goharbor/harbor/pull/9427")),
+    Expect("docker", "push the same tag again", lambda o: o.immutable_tags and o.immutable_tag_refusal == "harbor", fails(
+        "unknown: Failed to process request due to 'app:v1' configured as immutable.", "HARBOR-2",
+        "https://github.com/goharbor/harbor/pull/9427")),
     # Media types refused: any unknown one (GITLAB-1), or a config type not listed (QUAY-4).
     *(Expect(client, op, refuses(option, *types), fails(text, quirk, source))
       for option, quirk, source in (
@@ -201,6 +205,22 @@ EXPECTED: list[Expect] = [
            shows("but the referrers API answers 404 and the push no `OCI-Subject`: a client must fall back to the tag "
                  "schema, which oras-py 0.2 does not write", "GHCR-1; Docker Hub's missing referrers API",
                  "https://github.com/dataaxiom/ghcr-cleanup-action/issues/13")),
+    # Chunked uploads refused (GAR-1), over 4 MiB (GHCR-2), answered 201 with a Range that stops (ECR-1, ECR-2).
+    *(Expect("oras-py", op, lambda o: not getattr(o, "chunked_uploads", True), fails(
+        "chunked uploads are not supported: use a monolithic upload…Bad Request", "GAR-1", GAR_1)) for op in CHUNKED),
+    Expect("oras-py", "push", lambda o: not getattr(o, "chunked_uploads", True), shows(
+        "with its default upload, monolithic (POST, then PUT with the body), all Artifact Registry takes", "GAR-1",
+        GAR_1)),
+    Expect("oras-py", CHUNKED[1], lambda o: (getattr(o, "max_chunk_size", None) or MIB * 16) < 5 * MIB, fails(
+        "the request body is too large and exceeds the maximum permissible limit of 4.00MiB…Requested Range Not "
+        "Satisfiable", "GHCR-2", "https://github.com/oras-project/rust-oci-client/issues/35")),
+    Expect("oras-py", CHUNKED[0], lambda o: getattr(o, "max_chunk_size", None) is not None, works_around(
+        "chunks of 4 MiB, within the limit, as rust-oci-client's fix sends", "GHCR-2",
+        "https://github.com/oras-project/rust-oci-client/pull/37")),
+    *(Expect("oras-py", op, lambda o: getattr(o, "chunk_status", 202) == 201 or getattr(o, "stale_upload_range", False),
+             works_around("it takes any 2xx for a PATCH and counts the offset itself, never reading `Range`",
+                          "ECR-1, ECR-2", "https://github.com/oras-project/oras-py/blob/0.2.43/oras/provider.py#L603"))
+      for op in CHUNKED),
     # A HEAD of a missing tag answers 403 (ART-2): containerd checks the tag before a push and stops.
     *(Expect("ctr", op, lambda o: o.missing_tag_head_status == 403, fails(
         "ctr: unexpected status: 403 Forbidden", "ART-2; containerd declines to read a 403 as absent",
