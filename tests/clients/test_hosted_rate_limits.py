@@ -26,7 +26,7 @@ HUB_LIMIT = (
 )
 LIMITS = {
     "dockerhub": (HUB_LIMIT, "DH-1, DH-2", "https://github.com/containers/image/pull/1078"),
-    "ghcr": ("retry-after: …, allowed: 1/minute", "GHCR-4", "https://github.com/falcosecurity/plugins/issues/1069"),
+    "ghcr": ("retry-after: …, allowed: 1/…", "GHCR-4", "https://github.com/falcosecurity/plugins/issues/1069"),
     "ecr": ("Rate exceeded", "ECR rate limit", "https://github.com/mitogen-hq/mitogen/pull/790"),
 }
 ABUSE = ("DH-2", "https://github.com/docker/hub-feedback/issues/1907")  # Docker staff on HAP429
