@@ -94,10 +94,10 @@ def body_chunks(request: Request) -> Iterator[memoryview]:
 
     The chunks are views of one reused buffer: each is valid until the next is read (the store copies each once).
     """
-    stream: Any = request.stream  # a werkzeug LimitedStream or the server's stream: both have readinto
     left = _content_length(request)
     if left == 0:
         return
+    stream = _body_stream(request)
     # A buffer no larger than the body: a 16 KiB PATCH does not allocate (and zero) a whole chunk.
     view = memoryview(bytearray(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left)))
     while left is None or left > 0:
@@ -110,10 +110,25 @@ def body_chunks(request: Request) -> Iterator[memoryview]:
         yield view[:n]
 
 
+def _body_stream(request: Request) -> Any:
+    """The body's stream, with ``readinto``: a server that ends the stream where the body ends
+    (``wsgi.input_terminated``, as ours does) is read as it is, as werkzeug's ``request.stream`` would return it
+    without the cost of building its wrapper; otherwise werkzeug's ``LimitedStream``."""
+    environ = request.environ
+    if "wsgi.input_terminated" in environ and request.max_content_length is None:
+        return environ["wsgi.input"]
+    return request.stream
+
+
 def _content_length(request: Request) -> int | None:
-    """The announced body length; None for a chunked body."""
-    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+    """The announced body length; None for a chunked body (werkzeug's ``content_length``, read from the environ)."""
+    environ = request.environ
+    coding = environ.get("HTTP_TRANSFER_ENCODING")
+    if coding is not None and "chunked" in coding.lower():
         return None
+    length = environ.get("CONTENT_LENGTH")
+    if length is not None and length.isascii() and length.isdigit():
+        return int(length)
     return request.content_length or 0
 
 
@@ -296,16 +311,17 @@ class RegistryApp:
     ) -> Response:
         """An upload's answer: its ``Location`` (unless not ``location``) and ``Range`` (the bytes received, unless
         ``range_value`` says otherwise)."""
-        response = Response(b"", status)
-        path = f"/v2/{route.repo}/blobs/uploads/{upload_id}"
-        if self.options.upload_state:
-            path += f"?_state={self._upload_state(route.repo, upload_id, size)}"
+        options = self.options
+        headers = [("Content-Length", "0")]  # an empty body's, first, as werkzeug sets it (a 204 drops it)
         if location:
-            response.headers["Location"] = self._location(request, path)
-        response.headers["Range"] = range_value or f"0-{max(size - 1, 0)}"
-        if self.options.upload_uuid_header:
-            response.headers["Docker-Upload-UUID"] = upload_id
-        return response
+            path = f"/v2/{route.repo}/blobs/uploads/{upload_id}"
+            if options.upload_state:
+                path += f"?_state={self._upload_state(route.repo, upload_id, size)}"
+            headers.append(("Location", self._location(request, path)))
+        headers.append(("Range", range_value or f"0-{max(size - 1, 0)}"))
+        if options.upload_uuid_header:
+            headers.append(("Docker-Upload-UUID", upload_id))
+        return Response(None, status, headers=headers)
 
     def _blob_created(self, request: Request, route: Route, blob: Blob) -> Response:
         response = Response(b"", 201)
@@ -361,12 +377,13 @@ class RegistryApp:
     def _chunk_range(self, request: Request) -> tuple[int | None, int | None]:
         """The chunk's start offset from ``Content-Range`` (None without one) and the body length if announced."""
         length = _content_length(request)
-        header = request.headers.get("Content-Range")
+        header = request.environ.get("HTTP_CONTENT_RANGE")  # request.headers.get("Content-Range")
         if header is None:
             return None, length
-        if self.options.quay_upload_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
+        options = self.options
+        if options.quay_upload_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
             raise RegistryError(ErrorCode.INVALID_REQUEST, "Invalid range header", detail={})
-        if self.options.bare_content_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
+        if options.bare_content_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
             raise RegistryError(
                 ErrorCode.BLOB_UPLOAD_INVALID,
                 detail={"Range": header, "Reason": "the Content-Range header format is invalid"},
