@@ -164,6 +164,15 @@ class ChunkTooLarge(RegistryError):
         )
 
 
+class InsufficientStorage(RegistryError):
+    """Bytes a spilled upload could not write to its file (``blob_spill_size``: a full disk, a file size limit;
+    ``reason``: the system's words), answered 507 (RFC 4918): the chunk is rolled back, nothing is stored."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(ErrorCode.UNKNOWN, f"insufficient storage: cannot write the blob to disk: {reason}", status=507)
+
+
 class ChunkedUploadRefused(RegistryError):
     """A chunk with a ``Content-Range`` sent where uploads take none (``chunked_uploads`` off)."""
 

@@ -406,7 +406,8 @@ class Options:
     """Blob bytes past this many go to an unlinked temporary file (in ``$TMPDIR``) instead of memory, so memory
     stays flat through a push of many GiB, or a ``load`` of a layout that holds them. Clients see no difference:
     content is verified and immutable either way (over plain HTTP it is sent with ``sendfile``), and the disk space
-    is freed when the blob is (a reset, the end of the process)."""
+    is freed when the blob is (a reset, the end of the process). A write the disk refuses (full, or a file size
+    limit) is answered 507 ``UNKNOWN`` "insufficient storage": its chunk is dropped, nothing is stored."""
 
     rate_limit_window: int = 21600
     """The rate limit's window, in seconds: it opens at the first counted request (Docker Hub's ``w=21600``, six

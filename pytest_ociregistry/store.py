@@ -27,6 +27,7 @@ from .errors import (
     EmptyUpload,
     ErrorCode,
     ImmutableTag,
+    InsufficientStorage,
     ManifestTooLarge,
     RegistryError,
     UploadInvalidated,
@@ -79,6 +80,15 @@ class Manifest:
         )
 
 
+@contextmanager
+def _disk_errors() -> Iterator[None]:
+    """A spilled file's failed write (a full disk, a file size limit) as the clean error a client gets."""
+    try:
+        yield
+    except OSError as e:
+        raise InsufficientStorage(e.strerror or str(e)) from e
+
+
 class _Buffer:
     """Bytes received so far, hashed (sha256) as they arrive; in memory, or past ``spill`` bytes in a file."""
 
@@ -114,12 +124,14 @@ class _Buffer:
                 if chunk and start is None and mark and not append:
                     raise ContentRangeRequired()
                 if self._file is None and spill is not None and len(self.data) + len(chunk) > spill:
-                    self._file, self.data = SpillFile(self.data), bytearray()
+                    with _disk_errors():
+                        self._file, self.data = SpillFile(self.data), bytearray()
                 if self._file is not None:
-                    self._file.append(chunk)
+                    with _disk_errors():
+                        self._file.append(chunk, self._sha256.update)  # hashed while the file is written
                 else:
                     self.data += chunk
-                self._sha256.update(chunk)
+                    self._sha256.update(chunk)
         except BaseException:
             self.truncate(mark)
             raise

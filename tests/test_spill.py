@@ -8,15 +8,20 @@ import hashlib
 import http.client
 import os
 import re
-from collections.abc import Callable
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from raw_http import exchange
 from werkzeug.test import Client
 
 from pytest_ociregistry import OCIRegistry, Options, RegistryApp, RegistryError, Store
 from pytest_ociregistry.names import digest_of
+from pytest_ociregistry.spill import OVERLAP_SIZE
 
 MiB = 1 << 20
 
@@ -27,16 +32,22 @@ def rss() -> int:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
 
 
-def spilled_files() -> int:
-    """Open files of this process that are unlinked temporary files (what a spilled blob lives in)."""
-    count = 0
+def spilled_sizes() -> list[int]:
+    """The sizes of this process's open spilled files (unlinked temporary files, what a spilled blob lives in)."""
+    sizes = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.endswith("(deleted)"):
+                sizes.append(os.stat(f"/proc/self/fd/{fd}").st_size)
         except OSError:
             continue
-        count += target.endswith("(deleted)")
-    return count
+    return sizes
+
+
+def spilled_files() -> int:
+    """How many spilled files this process has open."""
+    return len(spilled_sizes())
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory use from /proc (Linux)")
@@ -79,7 +90,9 @@ def test_rollbacks_and_other_algorithms_on_disk() -> None:
     assert store.put_blob("r", [b""], digest_of(b"")).data == b""
 
 
-def test_a_reset_frees_the_disk() -> None:
+def test_a_reset_frees_the_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spilled files have no name (the temporary directory stays empty throughout); a reset closes them."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gc.collect()
     before = spilled_files()
     registry = OCIRegistry(Options(blob_spill_size=100))
@@ -88,9 +101,43 @@ def test_a_reset_frees_the_disk() -> None:
     registry.push_image("r", "1", [os.urandom(5000)])
     pulled = registry.blob("r", digest_of(b"a" * 1000))
     assert pulled == b"a" * 1000 and spilled_files() > before
+    assert list(tmp_path.iterdir()) == []
     registry.reset()
     gc.collect()
     assert spilled_files() == before
+
+
+def reused_views(data: bytes, sizes: list[int]) -> Iterator[memoryview]:
+    """``data`` in chunks of ``sizes`` bytes, each a view of one buffer that is overwritten once the next is asked
+    for (as a request body comes): a chunk written after the store moved on would be stored garbled."""
+    buffer = bytearray(max(sizes))
+    at = 0
+    for size in sizes:
+        buffer[:size] = data[at : at + size]
+        at += size
+        yield memoryview(buffer)[:size]
+        buffer[:] = bytes(len(buffer))
+    assert at == len(data)
+
+
+SIZES = [10, OVERLAP_SIZE - 1, OVERLAP_SIZE, 3 * MiB + 7, 1, 2 * OVERLAP_SIZE + 3, MiB]
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "sha512"])
+def test_chunks_are_stored_as_they_came(algorithm: str) -> None:
+    """Big chunks go to the file while they are hashed (on two threads): what is stored, and its digest, are the
+    bytes sent in order, whatever the chunk sizes, through a monolithic push and a chunked one."""
+    data = os.urandom(sum(SIZES))
+    digest = digest_of(data, algorithm)
+    store = Store(Options(blob_spill_size=1, digest_algorithms=("sha256", "sha512")))
+    blob = store.put_blob("mono", reused_views(data, SIZES), digest)
+    assert (type(blob.data).__name__, blob.size, bytes(blob.data)) == ("Spilled", len(data), data)
+    upload = store.start_upload("chunked")
+    middle = sum(SIZES[:4])
+    store.write_upload("chunked", upload.id, reused_views(data[:middle], SIZES[:4]))
+    store.write_upload("chunked", upload.id, reused_views(data[middle:-MiB], SIZES[4:-1]), start=middle)
+    blob = store.commit_upload("chunked", upload.id, digest, reused_views(data[-MiB:], SIZES[-1:]))
+    assert (blob.size, bytes(blob.data)) == (len(data), data)
 
 
 def rss_file() -> int:
@@ -175,3 +222,69 @@ def test_load_keeps_big_blobs_on_disk(tmp_path: Path, spill: int | None, archive
     else:
         assert growth < 16 * MiB, f"grew {growth / MiB:.0f} MiB"
     assert registry.blob("big", digest) == layer
+
+
+FORKED = """
+import hashlib, os, signal, sys
+from pytest_ociregistry.spill import OVERLAP_SIZE, SpillFile
+SpillFile().append(bytes(OVERLAP_SIZE), hashlib.sha256().update)  # the helper threads start
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)  # a child that hangs ends anyway
+    child = SpillFile()
+    child.append(bytes(OVERLAP_SIZE), hashlib.sha256().update)
+    os._exit(0 if child.size == OVERLAP_SIZE else 1)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks (POSIX)")
+def test_a_forked_child_spills_too() -> None:
+    """A child forked after spilled writes (their helper threads are the parent's) still writes its own."""
+    result = subprocess.run([sys.executable, "-c", FORKED], timeout=30, check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def files_up_to_4mib() -> Iterator[None]:
+    """No file of this process may grow past 4 MiB while the test runs (``RLIMIT_FSIZE``: a write past it fails
+    with ``EFBIG``, as one fails on a full disk with ``ENOSPC``; Python ignores the signal that comes with it)."""
+    resource = pytest.importorskip("resource", reason="sets a file size limit (POSIX)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MiB, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads open files from /proc (Linux)")
+def test_a_full_disk_is_a_clean_error_and_stores_nothing(oci_registry: OCIRegistry, files_up_to_4mib: None) -> None:
+    """A spilled write that fails answers 507 with an OCI error body; what the request brought is gone (no blob, no
+    bytes past the upload's size, in memory or on disk) and the upload goes on from where it was."""
+    oci_registry.configure(blob_spill_size=MiB)
+    data = os.urandom(5 * MiB)
+    digest = digest_of(data)
+    refusal = (507, "UNKNOWN", "insufficient storage: cannot write the blob to disk: File too large")
+    gc.collect()
+    before = spilled_sizes()
+    assert exchange(oci_registry, "POST", f"/v2/big/blobs/uploads/?digest={digest}", body=data).error() == refusal
+    assert exchange(oci_registry, "HEAD", f"/v2/big/blobs/{digest}").status == 404
+    gc.collect()
+    assert spilled_sizes() == before  # the monolithic push's file is closed
+    location = exchange(oci_registry, "POST", "/v2/big/blobs/uploads/").header("Location")
+    assert location is not None
+    chunk = exchange(oci_registry, "PATCH", location, {"Content-Range": f"0-{2 * MiB - 1}"}, data[: 2 * MiB])
+    assert (chunk.status, chunk.header("Range")) == (202, f"0-{2 * MiB - 1}")
+    location = chunk.header("Location")
+    assert location is not None
+    failed = exchange(oci_registry, "PATCH", location, {"Content-Range": f"{2 * MiB}-{5 * MiB - 1}"}, data[2 * MiB :])
+    assert failed.error() == refusal
+    assert sorted(spilled_sizes()) == sorted([*before, 2 * MiB])  # the failed chunk's bytes are cut off the file
+    status = exchange(oci_registry, "GET", location)
+    assert (status.status, status.header("Range")) == (204, f"0-{2 * MiB - 1}")
+    target = location + ("&" if "?" in location else "?") + f"digest={digest_of(data[: 3 * MiB])}"
+    done = exchange(oci_registry, "PUT", target, body=data[2 * MiB : 3 * MiB])
+    assert (done.status, done.header("Docker-Content-Digest")) == (201, digest_of(data[: 3 * MiB]))
+    assert oci_registry.blob("big", digest_of(data[: 3 * MiB])) == data[: 3 * MiB]
+    assert exchange(oci_registry, "HEAD", f"/v2/big/blobs/{digest}").status == 404
