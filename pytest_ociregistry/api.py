@@ -14,7 +14,8 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,11 +63,29 @@ _BARE_CONTENT_RANGE = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")  # bare_content
 
 
 
+class ResponseHeaders(Headers):
+    """werkzeug's ``Headers``, whose ``in`` does not build and raise an HTTP exception for a name that is missing
+    (werkzeug's does, and a response is asked for missing names several times)."""
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return super().__contains__(key)  # type: ignore[operator]
+        lower = key.lower()
+        return any(name.lower() == lower for name, _ in self)
+
+
 class Response(BaseResponse):
     """A response with no Content-Type unless one is set (an empty 202 is not ``text/plain``), whose headers go
     out as set: every handler sets its own, so werkzeug's per-response rewriting is skipped."""
 
     default_mimetype = None
+
+    def __init__(self, response: Any = None, status: int | str | None = None, headers: Any = None, **kwargs: Any) -> None:
+        own = ResponseHeaders()
+        if headers:  # a dict or pairs, as werkzeug takes them (without its generators and ABC checks)
+            for name, value in headers.items() if isinstance(headers, dict) else headers:
+                own.add(name, value)
+        super().__init__(response, status, own, **kwargs)
 
     def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
         if self.status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
@@ -74,6 +93,26 @@ class Response(BaseResponse):
         elif "Content-Length" not in self.headers and isinstance(self.response, list):
             self.headers["Content-Length"] = str(sum(len(part) for part in self.response))
         return self.headers
+
+    def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
+        """The body to send: werkzeug wraps every body in a ``ClosingIterator``; a buffered one with nothing to call
+        on close goes out as it is."""
+        if type(self.response) is list and not self._on_close:
+            code = self.status_code
+            bodiless = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or code < 200
+            return () if bodiless else self.response
+        return super().get_app_iter(environ)
+
+
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
+
+
+def _set_default(headers: Headers, name: str, value: str) -> None:
+    """``headers.setdefault(name, value)`` without its cost: werkzeug's builds and raises an HTTP exception when the
+    header is missing, the usual case here."""
+    lower = name.lower()
+    if all(key.lower() != lower for key, _ in headers):
+        headers.add(name, value)
 
 
 Handler = Callable[[Request, Route], Response]
@@ -172,7 +211,8 @@ class RegistryApp:
                 )
                 return self._decorate(request, token)
             try:
-                route = routes.parse(request.method, request.path, request.args, self.options)
+                query = request.args if request.environ.get("QUERY_STRING") else _NO_QUERY  # none: nothing to parse
+                route = routes.parse(request.method, request.path, query, self.options)
             except RegistryError as e:
                 response = self._parse_error(request, e)
             else:
@@ -200,7 +240,7 @@ class RegistryApp:
             log.exception("registry error on %s %s", request.method, request.path)
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
         for name, value in counted:
-            response.headers.setdefault(name, value)
+            _set_default(response.headers, name, value)
         return self._decorate(request, response)
 
     def _never_granted(self, request: Request, route: Route) -> bool:
@@ -223,7 +263,7 @@ class RegistryApp:
             if error.status == 404 or error.code in (ErrorCode.NAME_INVALID, ErrorCode.TAG_INVALID):
                 return Response(b"404 page not found\n", 404, content_type="text/plain; charset=utf-8")
         response = self._error(request, error)
-        response.headers.setdefault(*API_VERSION)
+        _set_default(response.headers, *API_VERSION)
         return response
 
     def _reworded(self, route: Route, error: RegistryError) -> RegistryError:
@@ -275,7 +315,7 @@ class RegistryApp:
         # Every /v2/ answer says which API it speaks, auth refusals included: the docker CLI checks it on the 401
         # to GET /v2/ ("unsupported registry version" without it).
         if options.api_version_header or request.path == "/v2" or request.path.startswith("/v2/"):
-            response.headers.setdefault(*API_VERSION)
+            _set_default(response.headers, *API_VERSION)
         for text in options.warnings:
             response.headers.add("Warning", f'299 - "{text}"')
         return response
@@ -784,7 +824,7 @@ def _entity_tags(value: str) -> list[str]:
 def _not_modified(request: Request, digest: str) -> bool:
     """Whether a GET or HEAD is answered 304 (RFC 9110 section 13.1.2): its ``If-None-Match`` is ``*`` or lists the
     content's entity tag (weak comparison)."""
-    condition = request.headers.get("If-None-Match")
+    condition = request.environ.get("HTTP_IF_NONE_MATCH")  # (request.headers.get costs a KeyError when absent)
     if condition is None:
         return False
     tags = _entity_tags(condition)

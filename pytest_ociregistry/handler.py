@@ -31,6 +31,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
@@ -66,8 +67,13 @@ RespondHook = Callable[["dict[str, Any]"], Response]
 """``respond(environ)``: the application's answer, as a werkzeug response."""
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)\r?\n")
 _FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([^\x00-\x08\x0a-\x1f\x7f]*)\r?\n")
+# Every field line of a head (decoded as latin-1) at once, the value without the whitespace around it: a head with
+# as many matches as lines is well-formed (each match starts a line and ends with its line feed).
+_FIELD_LINES = re.compile(
+    _TOKEN.decode().join(("^(", r"):[ \t]*((?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)[ \t]*\r?\n")), re.MULTILINE
+)
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FRAMING = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
@@ -316,8 +322,8 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             return None
         if len(line) > budget:
             raise _Refusal(431)
-        request_line = _REQUEST_LINE.fullmatch(_chomp(line))
-        if request_line is None or not line.endswith(b"\n"):
+        request_line = _REQUEST_LINE.fullmatch(line)
+        if request_line is None:
             raise _Refusal(400, line=line)
         head: list[bytes] = []
         while line not in (b"\r\n", b"\n"):
@@ -344,19 +350,13 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         self.request_version = f"HTTP/1.{minor.decode()}"
         http11 = minor != b"0"
 
+        parsed = _FIELD_LINES.findall(b"".join(head[1:]).decode("latin-1"))
+        if len(parsed) == len(head) - 1:  # the usual head: every line a field line
+            fields += parsed
+        else:
+            _parse_lines(head[1:], fields)
         framing: dict[str, list[str]] = {}
-        for raw in head[1:]:
-            if raw[:1] in (b" ", b"\t"):  # obs-fold: RFC 9112 section 5.2 lets a server replace it with a space
-                if not fields:
-                    raise _Refusal(400)
-                name, value = fields[-1]
-                fields[-1] = (name, value + " " + raw.strip(_WHITESPACE).decode("latin-1"))
-                continue
-            field = _FIELD_LINE.fullmatch(raw)
-            if field is None:
-                raise _Refusal(400)
-            name, value = field[1].decode("ascii"), field[2].strip(b" \t").decode("latin-1")
-            fields.append((name, value))
+        for name, value in fields:
             if (key := name.lower()) in _FRAMING:
                 framing.setdefault(key, []).append(value)
 
@@ -421,13 +421,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         environ["REQUEST_URI"] = environ["RAW_URI"] = raw_uri
         environ["SERVER_PROTOCOL"] = self.request_version
         for name, value in self.fields:
-            if "_" in name:  # werkzeug drops these (CGI could not tell them from a hyphen)
+            key = _ENVIRON_KEYS.get(name) or _environ_key(name)
+            if not key:  # werkzeug drops these (CGI could not tell them from a hyphen)
                 continue
-            key = name.upper().replace("-", "_")
-            if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
-                key = "HTTP_" + key
-                if key in environ:
-                    value = f"{environ[key]},{value}"
+            if key in environ and key[0] == "H":  # HTTP_*: repeats are joined (Content-Type and -Length: the last)
+                value = f"{environ[key]},{value}"
             environ[key] = value
         if host is not None:
             environ["HTTP_HOST"] = host
@@ -536,14 +534,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         body.response_started()
         status, headers = started
         code = int(status[:3])
-        out = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status}\r\n".encode("latin-1"), self._server_and_date()]
-        names = set()
-        for name, value in headers:
-            out.append(f"{name}: {value}\r\n".encode("latin-1"))
-            lower = name.lower()
-            names.add(lower)
-            if lower == "connection" and value.lower() == "close":
-                self.close_connection = True
+        out = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status}\r\n".encode("latin-1"), _date()]
+        out.append("".join([f"{name}: {value}\r\n" for name, value in headers]).encode("latin-1"))
+        names = {name.lower() for name, _ in headers}
+        if "connection" in names and any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
+            self.close_connection = True
         bodiless = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or code < 200
         http11 = self.request_version != "HTTP/1.0"
         framed = bodiless or "content-length" in names
@@ -586,15 +581,6 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if sent != count:
             raise ConnectionAbortedError(f"sent {sent} of {count} bytes: the file ended")
 
-    def _server_and_date(self) -> bytes:
-        """The Server and Date headers, formatted once a second rather than on every response."""
-        now = int(time.time())
-        cached = _date_cache
-        if cached[0] != now:
-            cached[:] = [now, f"Server: {self.version_string()}\r\nDate: {self.date_time_string(now)}\r\n".encode()]
-        line: bytes = cached[1]
-        return line
-
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Requests are recorded by the registry's own log, not printed."""
 
@@ -603,6 +589,32 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
+
+
+def _parse_lines(lines: list[bytes], fields: list[tuple[str, str]]) -> None:
+    """Fill ``fields`` from field lines one by one (a head with an obs-fold, or one to refuse: ``fields`` then holds
+    those before the faulty line)."""
+    for raw in lines:
+        if raw[:1] in (b" ", b"\t"):  # obs-fold: RFC 9112 section 5.2 lets a server replace it with a space
+            if not fields:
+                raise _Refusal(400)
+            name, value = fields[-1]
+            fields[-1] = (name, value + " " + raw.strip(_WHITESPACE).decode("latin-1"))
+            continue
+        field = _FIELD_LINE.fullmatch(raw)
+        if field is None:
+            raise _Refusal(400)
+        fields.append((field[1].decode("ascii"), field[2].strip(b" \t").decode("latin-1")))
+
+
+def _date() -> bytes:
+    """The Date header, formatted once a second rather than on every response. (No Server header: Go sends none.)"""
+    now = int(time.time())
+    cached = _date_cache
+    if cached[0] != now:
+        cached[:] = [now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode()]
+    line: bytes = cached[1]
+    return line
 
 
 def _chomp(line: bytes) -> bytes:
@@ -619,6 +631,20 @@ class _FileNumber:
 
     def fileno(self) -> int:
         return self._fd
+
+
+_ENVIRON_KEYS: dict[str, str] = {}
+
+
+def _environ_key(name: str) -> str:
+    """The WSGI environ key of a header field name (``HTTP_ACCEPT``), remembered for the next request; ``""`` for a
+    name with an underscore."""
+    key = "" if "_" in name else name.upper().replace("-", "_")
+    if key and key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        key = "HTTP_" + key
+    if len(_ENVIRON_KEYS) < 1024:  # the names clients send are few; a client making up names does not grow it
+        _ENVIRON_KEYS[name] = key
+    return key
 
 
 def _wsgi_str(text: str) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-import functools
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from .errors import ErrorCode, RegistryError, badly_formed_digest, method_not_allowed, page_not_found
 from .names import is_digest, is_repository, is_tag
@@ -41,8 +40,7 @@ class Kind(enum.Enum):
     REFERRERS = "referrers"
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """A parsed request: its kind and the names in its URL, each already validated."""
 
     kind: Kind
@@ -81,8 +79,6 @@ _METHODS = {
 def parse(method: str, path: str, query: Mapping[str, str], options: Options = REFERENCE) -> Route:
     """Parse a request into a :class:`Route`, in the reference's order, raising its parse errors (as ``options``
     word them)."""
-    digest_of_url = functools.partial(_digest, code=options.digest_invalid_code)
-    n_of = functools.partial(_n, lenient=options.distribution_pagination)
     if path in ("/v2", "/v2/"):
         return Route(Kind.PING)
     if not path.startswith("/v2/"):
@@ -90,10 +86,10 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
     rest = path[len("/v2/") :]
     if rest == "_catalog":
         _only(method, "GET")
-        return Route(Kind.CATALOG, n=n_of(query), last=query.get("last") or None)
+        return Route(Kind.CATALOG, n=_n(query, options), last=query.get("last") or None)
     for suffix in ("/blobs/uploads/", "/blobs/uploads"):
         if rest.endswith(suffix):
-            return _upload_start(method, rest[: -len(suffix)], query, digest_of_url, options.automatic_mount)
+            return _upload_start(method, rest[: -len(suffix)], query, options)
     segments = rest.split("/")
     if len(segments) >= 4 and segments[-3:-1] == ["blobs", "uploads"]:
         repo, upload_id = _repository("/".join(segments[:-3])), segments[-1]
@@ -102,13 +98,13 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
         kind = _kind("uploads", method)
         digest = ""
         if kind is Kind.UPLOAD_COMPLETE:
-            digest = digest_of_url(query.get("digest", ""))
+            digest = _digest(query.get("digest", ""), options)
         return Route(kind, repo, digest=digest, upload_id=upload_id)
     if len(segments) < 3 or not all(segments[:-2]):
         raise page_not_found()
     name, section, last = "/".join(segments[:-2]), segments[-2], segments[-1]
     if section == "blobs":
-        digest = digest_of_url(last)
+        digest = _digest(last, options)
         return Route(_kind("blobs", method), _repository(name), digest=digest)
     if section == "manifests":
         kind = _kind("manifests", method)
@@ -121,17 +117,17 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
         elif kind is not Kind.MANIFEST_PUT or not last:
             raise page_not_found()  # nothing can be stored under it: not found (the reference, the conformance suite)
         elif ":" in last:
-            digest_of_url(last)
+            _digest(last, options)
         else:
             raise RegistryError(ErrorCode.TAG_INVALID, "invalid tag")
         return Route(kind, _repository(name), digest=digest, tag=tag)
     if section == "tags" and last == "list":
-        n = n_of(query) if options.tag_pagination else None
+        n = _n(query, options) if options.tag_pagination else None
         _only(method, "GET")
         after = query.get("last") or None if options.tag_pagination else None
         return Route(Kind.TAGS_LIST, _repository(name), n=n, last=after)
     if section == "referrers":
-        digest = digest_of_url(last)
+        digest = _digest(last, options)
         if method != "GET":
             raise RegistryError(
                 ErrorCode.UNKNOWN, "method not allowed", status=options.referrers_method_status, headers={"Allow": "GET"}
@@ -141,12 +137,10 @@ def parse(method: str, path: str, query: Mapping[str, str], options: Options = R
     raise page_not_found()
 
 
-def _upload_start(
-    method: str, name: str, query: Mapping[str, str], digest_of_url: Callable[[str], str], automatic_mount: bool
-) -> Route:
+def _upload_start(method: str, name: str, query: Mapping[str, str], options: Options) -> Route:
     repo = _repository(name)
     _only(method, "POST")
-    if "mount" in query and ("from" in query or automatic_mount):
+    if "mount" in query and ("from" in query or options.automatic_mount):
         mount, source = query["mount"], query.get("from", "")
         if not is_digest(mount):
             raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest in mount")
@@ -154,7 +148,7 @@ def _upload_start(
             return Route(Kind.UPLOAD_START, repo)  # no blob can come from there: the spec's fallback, an upload
         return Route(Kind.UPLOAD_MOUNT, repo, digest=mount, from_repo=source)
     if "digest" in query:
-        return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=digest_of_url(query["digest"]))
+        return Route(Kind.UPLOAD_SINGLE_POST, repo, digest=_digest(query["digest"], options))
     return Route(Kind.UPLOAD_START, repo)
 
 
@@ -192,18 +186,22 @@ def _repository(name: str) -> str:
     return name
 
 
-def _digest(value: str, *, code: bool = False) -> str:
+def _digest(value: str, options: Options) -> str:
+    """A digest in the URL, or the error ``options`` answer an invalid one with."""
     if not is_digest(value):
-        raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest") if code else badly_formed_digest()
+        if options.digest_invalid_code:
+            raise RegistryError(ErrorCode.DIGEST_INVALID, "invalid digest")
+        raise badly_formed_digest()
     return value
 
 
-def _n(query: Mapping[str, str], *, lenient: bool = False) -> int | None:
+def _n(query: Mapping[str, str], options: Options) -> int | None:
+    """The page size asked for (``n``); an invalid one is ignored with ``distribution_pagination``."""
     raw = query.get("n")
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        if lenient:
+        if options.distribution_pagination:
             return None
         raise RegistryError(ErrorCode.UNKNOWN, "query parameter n is not a valid integer", status=400)
     return int(raw)

@@ -13,7 +13,7 @@ import fnmatch
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -282,6 +282,21 @@ class _Request(NamedTuple):
 _REQUEST: ContextVar[_Request | None] = ContextVar("ociregistry_request", default=None)
 
 
+class _Binding:
+    """``with``: the block runs as ``request`` (a class, not a generator: it is entered on every request)."""
+
+    __slots__ = ("_request", "_token")
+
+    def __init__(self, request: _Request) -> None:
+        self._request = request
+
+    def __enter__(self) -> None:
+        self._token = _REQUEST.set(self._request)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _REQUEST.reset(self._token)
+
+
 class Store:
     """The registry's content, in memory. ``options`` is read on each call, so it can change between tests."""
 
@@ -303,20 +318,14 @@ class Store:
     def options(self, value: Options) -> None:
         self._options = value
 
-    @contextmanager
-    def request(self) -> Iterator[None]:
+    def request(self) -> AbstractContextManager[None]:
         """Serve one request in this block: it sees one snapshot of :attr:`options`, whatever is assigned meanwhile,
         and belongs to the store's current generation: after a :meth:`reset`, its writes raise 404 (see
         :meth:`_fence`). Inside another ``request()`` of this store, the outer one holds."""
         bound = _REQUEST.get()
         if bound is not None and bound.store is self:
-            yield
-            return
-        token = _REQUEST.set(_Request(self, self._options, self._generation))
-        try:
-            yield
-        finally:
-            _REQUEST.reset(token)
+            return nullcontext()
+        return _Binding(_Request(self, self._options, self._generation))
 
     def reset(self, snapshot: Snapshot | None = None) -> None:
         """Forget all content (or go back to ``snapshot``'s: O(repositories), sharing its blobs and manifests), and
