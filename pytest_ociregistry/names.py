@@ -8,6 +8,7 @@ import re
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_LOWER_HEX = re.compile(r"[0-9a-f]*")
 # The algorithms a digest may name, and the length of their lower-case hex encoding.
 ALGORITHMS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
@@ -29,7 +30,7 @@ def is_digest(digest: str) -> bool:
     """Whether ``digest`` is ``<algorithm>:<hex>`` for a supported algorithm, lower-case and of the right length."""
     algorithm, _, encoded = digest.partition(":")
     length = ALGORITHMS.get(algorithm)
-    return length is not None and len(encoded) == length and all(c in "0123456789abcdef" for c in encoded)
+    return length is not None and len(encoded) == length and _LOWER_HEX.fullmatch(encoded) is not None
 
 
 def new_hash(algorithm: str = "sha256") -> hashlib._Hash:
