@@ -91,7 +91,7 @@ class Response(BaseResponse):
         if self.status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
             self.headers.pop("Content-Length", None)
         elif "Content-Length" not in self.headers and isinstance(self.response, list):
-            self.headers["Content-Length"] = str(sum(len(part) for part in self.response))
+            self.headers.add("Content-Length", str(sum(len(part) for part in self.response)))
         return self.headers
 
     def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
@@ -640,7 +640,7 @@ class RegistryApp:
         if _not_modified(request, manifest.digest):
             del headers["Content-Type"], headers["Content-Length"]
             return Response([], 304, headers=headers)
-        return Response(manifest.data if with_body else [], 200, headers=headers)
+        return Response([manifest.data] if with_body else [], 200, headers=headers)  # Content-Length is set
 
     def _distribution_negotiate(self, request: Request, route: Route, manifest: Manifest) -> Manifest:
         """distribution 2.8's negotiation (``distribution_accept``): the manifest to serve, or its refusal. A
