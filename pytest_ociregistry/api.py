@@ -199,30 +199,30 @@ class RegistryApp:
             return self._serve(request)
 
     def _serve(self, request: Request) -> BaseResponse:
-        auth = self.options.auth
+        options = self.options
+        auth = options.auth
         response: BaseResponse
         route: Route | None = None
         counted: list[tuple[str, str]] = []  # the rate limit's headers, on whatever the request is answered
         try:
             if auth is not None and request.path == auth.token_path:
-                options = self.options
                 token = auth.handle_token(
                     request, refuse_delete=options.token_refuses_delete, same_type=options.token_rejects_mixed_scopes
                 )
                 return self._decorate(request, token)
             try:
                 query = request.args if request.environ.get("QUERY_STRING") else _NO_QUERY  # none: nothing to parse
-                route = routes.parse(request.method, request.path, query, self.options)
+                route = routes.parse(request.method, request.path, query, options)
             except RegistryError as e:
                 response = self._parse_error(request, e)
             else:
                 if auth is not None:
                     needed = required_access(route)
-                    style = self.options.auth_challenge
+                    style = options.auth_challenge
                     request.environ[IDENTITY_KEY], refusal = auth.authorize(request, needed, style)
                     if refusal is not None or self._never_granted(request, route):
                         raise refusal or auth.refuse(request, needed, style)
-                counted = self.rate_limits.take(self.options, request, route)
+                counted = self.rate_limits.take(options, request, route)
                 try:
                     response = self._handlers[route.kind](request, route)
                 except RegistryError as e:
@@ -627,14 +627,15 @@ class RegistryApp:
 
     def _manifest_response(self, request: Request, route: Route, *, with_body: bool) -> Response:
         manifest = self.store.get_manifest(route.repo, route.reference)
-        if self.options.accept_check and not _accepts(request, manifest.media_type):
+        options = self.options
+        if options.accept_check and not _accepts(request, manifest.media_type):
             raise RegistryError(
                 ErrorCode.MANIFEST_UNKNOWN, f"manifest of type {manifest.media_type} is not in the Accept list"
             )
-        if self.options.distribution_accept:
+        if options.distribution_accept:
             manifest = self._distribution_negotiate(request, route, manifest)
         headers = {"Content-Type": manifest.media_type, "Content-Length": str(manifest.size)}
-        if not with_body or route.digest or self.options.tag_get_digest:
+        if not with_body or route.digest or options.tag_get_digest:
             headers["Docker-Content-Digest"] = manifest.digest
         headers["ETag"] = _etag(manifest.digest)
         if _not_modified(request, manifest.digest):

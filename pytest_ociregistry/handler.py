@@ -490,18 +490,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             environ.pop("CONTENT_LENGTH", None)  # chunked framing overrides any Content-Length
         environ[BUFFERS_OK] = True  # _send writes any buffer, so the app may hand out memoryviews
         started: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if exc_info and started and started[0] is True:
-                raise exc_info[1].with_traceback(exc_info[2])
-            started[:] = [status, headers]
-            return lambda data: None  # the legacy write() callable; not used by werkzeug responses
-
         try:
             if self._respond is not None:  # the server's shorter path: what the response's WSGI call would send
                 app_iter, *started = self._respond(environ).get_wsgi_response(environ)
             else:
-                app_iter = self.server.app(environ, start_response)
+                app_iter = self._call_application(environ, started)
             try:
                 self._send(environ, app_iter, started, body)
             finally:
@@ -525,6 +518,17 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             self.close_connection = True
         if self.close_connection and (not body.done or body.error is not None):
             linger_close(self.connection)  # closing with input unread would reset the connection
+
+    def _call_application(self, environ: dict[str, Any], started: list[Any]) -> Any:
+        """The WSGI call; ``started`` receives the status and headers."""
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if exc_info and started and started[0] is True:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return lambda data: None  # the legacy write() callable; not used by werkzeug responses
+
+        return self.server.app(environ, start_response)
 
     def _send(self, environ: dict[str, Any], app_iter: Any, started: list[Any], body: RequestBody) -> None:
         # A body naming a range of a file (FILE_RANGE) goes out with sendfile(2) on a plain socket (TLS must encrypt).

@@ -314,7 +314,7 @@ def _record(request: Request, response: Response, handler: str, fault: str | Non
     return RequestRecord(
         method=request.method,
         path=request.path,
-        query=request.query_string.decode("latin-1"),
+        query=environ.get("QUERY_STRING", ""),  # (query_string.decode("latin-1"): WSGI holds it decoded so)
         status=response.status_code,
         error=request.environ.get(ERROR_KEY),
         headers={name: environ[key] for name, key in _KEPT_ENVIRON if key in environ},
