@@ -70,8 +70,7 @@ class ResponseHeaders(Headers):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return super().__contains__(key)  # type: ignore[operator]
-        lower = key.lower()
-        return any(name.lower() == lower for name, _ in self)
+        return _has_header(self, key)
 
 
 class Response(BaseResponse):
@@ -110,9 +109,17 @@ _NO_QUERY: Mapping[str, str] = MappingProxyType({})
 def _set_default(headers: Headers, name: str, value: str) -> None:
     """``headers.setdefault(name, value)`` without its cost: werkzeug's builds and raises an HTTP exception when the
     header is missing, the usual case here."""
-    lower = name.lower()
-    if all(key.lower() != lower for key, _ in headers):
+    if not _has_header(headers, name):
         headers.add(name, value)
+
+
+def _has_header(headers: Headers, name: str) -> bool:
+    """Whether ``headers`` has a field ``name`` (a plain loop: a generator would cost more than the walk)."""
+    lower = name.lower()
+    for key, _ in headers:
+        if key.lower() == lower:
+            return True
+    return False
 
 
 Handler = Callable[[Request, Route], Response]

@@ -80,6 +80,7 @@ _FRAMING = frozenset(("host", "content-length", "transfer-encoding", "connection
 _WHITESPACE = b" \t\r\n"
 _ERROR_HEADERS = b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_VERSIONS = {b"1": "HTTP/1.1", b"0": "HTTP/1.0"}
 
 # WSGI status text (werkzeug's upper case, or already standard) -> the status line sent.
 _STATUS_LINES: dict[str, bytes] = {
@@ -347,7 +348,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if not (target[:1] == b"/" or target == b"*" or _ABSOLUTE_FORM.match(target)):
             raise _Refusal(400)
         self.command, self.path = method.decode("ascii"), target.decode("latin-1")
-        self.request_version = f"HTTP/1.{minor.decode()}"
+        self.request_version = _VERSIONS.get(minor) or f"HTTP/1.{minor.decode()}"
         http11 = minor != b"0"
 
         parsed = _FIELD_LINES.findall(b"".join(head[1:]).decode("latin-1"))
@@ -365,7 +366,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             raise _Refusal(400, "too many Host headers")
         if http11 and not hosts:
             raise _Refusal(400, "missing required Host header")
-        connection = {token.strip().lower() for value in framing.get("connection", ()) for token in value.split(",")}
+        connection = _tokens(framing["connection"]) if "connection" in framing else frozenset()
         self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
 
         length: int | None = 0
@@ -387,7 +388,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         send_continue = None
         expect = framing.get("expect")
         if expect is not None:
-            expectations = {token.strip().lower() for value in expect for token in value.split(",")} - {""}
+            expectations = _tokens(expect) - {""}
             if expectations == {"100-continue"}:
                 if http11:  # RFC 9110 section 10.1.1: never a 1xx to an HTTP/1.0 client
                     send_continue = self._send_continue
@@ -570,7 +571,8 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if file_range is not None and not bodiless and not chunked:
             self._send_file(*file_range)
         elif not bodiless:
-            for data in _chain(first, iter(app_iter) if file_range is not None else chunks):
+            rest = iter(app_iter) if file_range is not None else chunks
+            for data in _chain(first, rest) if first else rest:
                 if data and chunked:
                     write(b"%x\r\n%s\r\n" % (len(data), data))
                 elif data:
@@ -619,6 +621,11 @@ def _date() -> bytes:
         cached[:] = [now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode()]
     line: bytes = cached[1]
     return line
+
+
+def _tokens(values: list[str]) -> set[str]:
+    """The comma-separated tokens of a field's values, lower-case (``Connection``, ``Expect``)."""
+    return {token.strip().lower() for value in values for token in value.split(",")}
 
 
 def _chomp(line: bytes) -> bytes:
