@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.test import Client, TestResponse
 
 from pytest_ociregistry import Options, RegistryApp, RegistryError, Store
+from pytest_ociregistry.api import Response
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -457,3 +459,23 @@ def test_a_content_range_that_ends_before_it_starts_is_refused(client: Client) -
     assert client.patch(location, data=b"abc", headers={"Content-Range": "0-2"}).status_code == 202
     r = client.patch(location, data=b"", headers={"Content-Range": "3-2"})
     assert error(r) == (416, "RANGE_INVALID")
+
+
+class TestResponseObject:
+    def test_header_presence_ignores_case_and_a_missing_name_is_no_exception(self) -> None:
+        headers = Response([b"{}"], 200, headers={"Content-Type": "application/json", "Content-Length": "2"}).headers
+        assert "content-type" in headers and "CONTENT-LENGTH" in headers and "ETag" not in headers
+        with pytest.raises(BadRequestKeyError):
+            headers["ETag"]  # lookups that raise still raise werkzeug's error
+
+    def test_a_buffered_body_is_sent_as_it_is_and_a_bodiless_answer_sends_nothing(self) -> None:
+        response = Response([b"ab", b"c"], 200)
+        assert response.get_app_iter({"REQUEST_METHOD": "GET"}) is response.response
+        assert response.get_wsgi_headers({"REQUEST_METHOD": "GET"})["Content-Length"] == "3"
+        assert list(response.get_app_iter({"REQUEST_METHOD": "HEAD"})) == []
+        closed: list[bool] = []
+        response.call_on_close(lambda: closed.append(True))
+        app_iter = response.get_app_iter({"REQUEST_METHOD": "GET"})
+        assert list(app_iter) == [b"ab", b"c"]
+        app_iter.close()  # type: ignore[attr-defined]
+        assert closed == [True]  # a body with something to call on close still goes through werkzeug's iterator
