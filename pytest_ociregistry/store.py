@@ -10,14 +10,18 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import fnmatch
+import hashlib
+import os
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from . import memory
 from .acceptance import check_manifest
 from .errors import (
     ChunkedUploadRefused,
@@ -33,12 +37,18 @@ from .errors import (
     UploadInvalidated,
 )
 from .manifest import OCTET_STREAM, Descriptor, ManifestInfo, inspect
+from .memory import GrowingMap
 from .names import algorithm_of, digest_of, is_tag, new_hash
 from .options import Options
 from .spill import BlobData, SpillFile
 
 Chunk = bytes | bytearray | memoryview
 """A piece of a request body, as the api hands it over (valid until the next is asked for)."""
+MAP_AT = 1 << 20
+"""An upload held in memory moves from a ``bytearray`` to a :class:`~.memory.GrowingMap` past this many bytes."""
+HASH_LATER_AT = 256 << 10
+"""Bytes in a map are hashed in a worker thread once this many are waiting (fewer cost less to hash than to hand
+over): a request does not wait for the hash of its own bytes."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +100,24 @@ def _disk_errors() -> Iterator[None]:
 
 
 class _Buffer:
-    """Bytes received so far, hashed (sha256) as they arrive; in memory, or past ``spill`` bytes in a file."""
+    """Bytes received so far, hashed (sha256) as they arrive; in memory (a ``bytearray``, past ``MAP_AT`` bytes a
+    :class:`~.memory.GrowingMap`), or past ``spill`` bytes in a file.
+
+    A large chunk in a map is hashed by a worker thread while the next chunk (or the next request) is read: only the
+    next hash, a growth of the map, a rollback or the digest wait for it.
+    """
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self._file: SpillFile | None = None
+        self._large: GrowingMap | SpillFile | None = None
         self._sha256 = new_hash("sha256")
+        self._hashing: Future[None] | None = None
+        self._unhashed = 0
+        """Where the bytes in a map that no hash has been asked for begin."""
 
     @property
     def size(self) -> int:
-        return self._file.size if self._file is not None else len(self.data)
+        return self._large.size if self._large is not None else len(self.data)
 
     def write(
         self,
@@ -123,15 +141,24 @@ class _Buffer:
             for chunk in chunks:
                 if chunk and start is None and mark and not append:
                     raise ContentRangeRequired()
-                if self._file is None and spill is not None and len(self.data) + len(chunk) > spill:
+                large = self._large
+                if spill is not None and not isinstance(large, SpillFile) and self.size + len(chunk) > spill:
                     with _disk_errors():
-                        self._file, self.data = SpillFile(self.data), bytearray()
-                if self._file is not None:
+                        large = self._large = self._moved(SpillFile())
+                elif large is None and len(self.data) + len(chunk) > MAP_AT and memory.AVAILABLE:
+                    large = self._large = self._moved(GrowingMap())
+                if isinstance(large, GrowingMap):
+                    if not large.fits(len(chunk)):
+                        self._hashed()  # the worker's view of the map must be released before the map can grow
+                    large.append(chunk)
+                    if large.size - self._unhashed >= HASH_LATER_AT:
+                        self._hash_later(large)
+                elif large is not None:
                     with _disk_errors():
-                        self._file.append(chunk, self._sha256.update)  # hashed while the file is written
+                        large.append(chunk, self._hashed().update)  # hashed while the file is written
                 else:
                     self.data += chunk
-                    self._sha256.update(chunk)
+                    self._hashed().update(chunk)
         except BaseException:
             self.truncate(mark)
             raise
@@ -140,26 +167,83 @@ class _Buffer:
             self.truncate(mark)
             raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
 
+    def _moved(self, large: GrowingMap | SpillFile) -> GrowingMap | SpillFile:
+        """``large``, holding the bytes received so far, all hashed (which this buffer then no longer holds)."""
+        if isinstance(self._large, GrowingMap):
+            self._hash_all()
+            with self._large.view() as view:
+                large.append(view)
+        else:
+            large.append(self.data)
+            self.data = bytearray()
+        self._unhashed = large.size
+        return large
+
+    def _hash_later(self, large: GrowingMap) -> None:
+        """Hash the map's bytes not hashed yet in a worker thread (which releases the view of them when done)."""
+        hasher = self._hashed()
+        self._hashing = _HASHERS.submit(_update, hasher, large.view(self._unhashed))
+        self._unhashed = large.size
+
+    def _hashed(self) -> hashlib._Hash:
+        """The sha256 of the bytes received, once the worker is done with them; bytes in a map that are not hashed
+        yet are not in it."""
+        if self._hashing is not None:
+            hashing, self._hashing = self._hashing, None
+            hashing.result()
+        return self._sha256
+
+    def _hash_all(self) -> hashlib._Hash:
+        """The sha256 of every byte received."""
+        hasher = self._hashed()
+        if isinstance(self._large, GrowingMap) and self._unhashed < self._large.size:
+            with self._large.view(self._unhashed) as rest:
+                hasher.update(rest)
+            self._unhashed = self._large.size
+        return hasher
+
     def contents(self) -> BlobData:
-        """The bytes received, for a blob to keep (a read-only map of the file, once spilled)."""
-        return self._file.contents() if self._file is not None else self.data
+        """The bytes received, for a blob to keep (no copy: once spilled, a read-only map of the file)."""
+        self._hashed()  # the worker's view of the map is released (the map is cut to its size)
+        return self._large.contents() if self._large is not None else self.data
 
     def digest(self, algorithm: str) -> str:
         """The digest of the bytes received: sha256 kept as they arrived; another algorithm hashes the buffer where
         it lies (no copy: a sha512 upload needs no more memory than a sha256 one)."""
         if algorithm == "sha256":
-            return f"sha256:{self._sha256.hexdigest()}"
+            return f"sha256:{self._hash_all().hexdigest()}"
         hasher = new_hash(algorithm)
         hasher.update(self.contents())
         return f"{algorithm}:{hasher.hexdigest()}"
 
     def truncate(self, size: int) -> None:
-        if self._file is not None:
-            self._file.truncate(size)
+        self._hashed()
+        if self._large is not None:
+            self._large.truncate(size)
         else:
             del self.data[size:]
         self._sha256 = new_hash("sha256")
         self._sha256.update(self.contents())
+        self._unhashed = size
+
+
+_HASHERS = ThreadPoolExecutor(thread_name_prefix="ociregistry-hash")
+"""The threads that hash bytes in maps (sha256 releases the GIL: they hash while requests are read and answered)."""
+
+
+def _new_hashers() -> None:
+    """A forked child has none of its parent's threads: it starts its own pool."""
+    global _HASHERS
+    _HASHERS = ThreadPoolExecutor(thread_name_prefix="ociregistry-hash")
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_new_hashers)
+
+
+def _update(hasher: hashlib._Hash, view: memoryview) -> None:
+    with view:
+        hasher.update(view)
 
 
 class Upload:

@@ -9,11 +9,12 @@ import threading
 
 import pytest
 
-from pytest_ociregistry import Options, RegistryError, Store
+from pytest_ociregistry import Options, RegistryError, Store, memory
 from pytest_ociregistry.errors import ErrorCode
 from pytest_ociregistry.names import digest_of
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MiB = 1 << 20
 
 
 @pytest.fixture
@@ -220,3 +221,50 @@ def test_a_put_precondition_is_checked_with_the_write() -> None:
     for thread in threads:
         thread.join(60)
     assert sorted(outcomes) == ["refused"] * 7 + ["won"]
+
+
+def large_blob(size: int) -> bytes:
+    return bytes(i * 7 % 251 for i in range(251)) * (size // 251) + b"!" * (size % 251)
+
+
+def test_a_large_upload_is_hashed_right_whatever_its_chunks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAP_AT an upload is in a map and hashed in a worker thread behind the requests: every byte is hashed
+    once, in order, through small and large chunks, a map that grows under it, a rollback, a refused digest, the
+    last bytes that no worker was handed, and another algorithm."""
+    monkeypatch.setattr(memory, "RESERVE", memory.HUGE_PAGE)  # the map grows several times
+    sizes = [16 << 10] * 100 + [MiB] * 3 + [5000, 3 * MiB, 1]
+    data = large_blob(sum(sizes) + 777)
+    view = memoryview(data)
+    upload = store.start_upload("r")
+    at = 0
+    for size in sizes:
+        assert store.write_upload("r", upload.id, [view[at : at + size]], start=at) == at + size
+        at += size
+        if at > 2 * MiB and size == MiB:  # a body cut short inside the map: rolled back, then sent again
+            with pytest.raises(RegistryError, match="SIZE_INVALID"):
+                store.write_upload("r", upload.id, [view[at : at + 100]], start=at, length=200)
+            assert upload.size == at
+    with pytest.raises(RegistryError, match="DIGEST_INVALID"):
+        store.commit_upload("r", upload.id, digest_of(data), [view[at:-1]])  # one byte short
+    assert upload.size == at
+    store.write_upload("r", upload.id, [view[at:-7]])
+    blob = store.commit_upload("r", upload.id, digest_of(data), [view[-7:]])
+    assert (blob.digest, len(blob.data)) == (digest_of(data), len(data)) and blob.data == data
+    for algorithm in ("sha512", "sha256"):  # the other algorithm hashes the map where it lies
+        upload = store.start_upload("r")
+        store.write_upload("r", upload.id, [view[: 3 * MiB]])
+        digest = digest_of(data, algorithm)
+        assert store.commit_upload("r", upload.id, digest, [view[3 * MiB :]]).data == data
+
+
+@pytest.mark.parametrize("chunk", [70_001, 100 << 10, 300 << 10])
+def test_a_large_upload_spills_with_its_hash(chunk: int) -> None:
+    """A map's bytes (hashed in the worker or not yet) move to the file whole when the upload outgrows
+    ``blob_spill_size``."""
+    store = Store(Options(blob_spill_size=4 * MiB))
+    data = large_blob(6 * MiB + 7)
+    upload = store.start_upload("r")
+    for at in range(0, len(data), chunk):
+        store.write_upload("r", upload.id, [data[at : at + chunk]])
+    blob = store.commit_upload("r", upload.id, digest_of(data))
+    assert bytes(blob.data) == data and type(blob.data).__name__ == "Spilled"

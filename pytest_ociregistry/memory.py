@@ -1,0 +1,83 @@
+"""Large upload bytes in memory: an anonymous private memory map, reserved large and grown in place.
+
+A ``bytearray`` grown to a blob's size touches each 4 KiB page of fresh memory once, and on a virtual machine a first
+touch of memory costs more than the copy into it. A map reserves address space without using memory (pages never
+written are never resident), so it does not move as it fills; and the kernel is asked for huge pages
+(``MADV_HUGEPAGE``), so memory is faulted in 2 MiB at a time. A reservation outgrown is extended with ``mremap(2)``
+(the kernel moves the mapping, not the bytes). Only 64-bit Linux has all of this: elsewhere uploads stay in a
+``bytearray``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import sys
+
+AVAILABLE = sys.platform == "linux" and sys.maxsize > 2**32
+"""Whether maps are used: an anonymous map grows with ``mremap(2)``, which only Linux has; the reservations need a
+64-bit address space."""
+RESERVE = 1 << 30
+"""Address space a map reserves at first (1 GiB: no memory until written)."""
+HUGE_PAGE = 2 << 20
+
+
+class MappedBytes(mmap.mmap):
+    """An anonymous map's bytes, equal to bytes of the same content (as a ``bytearray`` is): a stored blob's data."""
+
+    def __eq__(self, other: object) -> bool:
+        with memoryview(self) as mine:
+            return mine == other
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a bytearray
+
+
+class GrowingMap:
+    """Bytes appended to an anonymous private map. Its capacity doubles each time it is outgrown."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._map = _new_map()
+
+    def fits(self, more: int) -> bool:
+        """Whether ``more`` bytes can be appended without growing the map."""
+        return self.size + more <= len(self._map)
+
+    def append(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Append ``chunk``; the map grows if it must (then no view of it may be held: ``BufferError``)."""
+        with memoryview(chunk) as view:
+            end = self.size + view.nbytes
+            if end > len(self._map):
+                self._map.resize(-(-max(end, 2 * len(self._map)) // HUGE_PAGE) * HUGE_PAGE)
+            self._map[self.size : end] = view.cast("B")
+        self.size = end
+
+    def truncate(self, size: int) -> None:
+        self.size = size  # the bytes past it are never read, and are written over by the next append
+
+    def view(self, start: int = 0) -> memoryview:
+        """The bytes from ``start`` on, in place (the map cannot grow until the view is released)."""
+        with memoryview(self._map) as whole:
+            return whole[start : self.size]
+
+    def contents(self) -> bytes | MappedBytes:
+        """The bytes so far, as the map itself (no copy), cut to its size: the reservation is given back."""
+        if self.size == 0:
+            return b""  # a map cannot be empty
+        if len(self._map) != self.size:
+            self._map.resize(self.size)
+        return self._map
+
+
+def _new_map() -> MappedBytes:
+    # private: a shared anonymous map is a file in shmem, whose pages past its first size are unbacked once mremap(2)
+    # grows it (SIGBUS on the first write)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    try:
+        data = MappedBytes(-1, RESERVE, flags=flags)
+    except OSError:  # strict overcommit (vm.overcommit_memory=2) may refuse the reservation: start small, grow
+        data = MappedBytes(-1, HUGE_PAGE, flags=flags)
+    try:
+        data.madvise(mmap.MADV_HUGEPAGE)
+    except (AttributeError, OSError):  # a kernel without transparent huge pages
+        pass
+    return data

@@ -1,0 +1,41 @@
+"""Large uploads in memory: the growing anonymous map (64-bit Linux only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_ociregistry import memory
+from pytest_ociregistry.memory import HUGE_PAGE, GrowingMap
+
+pytestmark = pytest.mark.skipif(not memory.AVAILABLE, reason="growing maps are used on 64-bit Linux only")
+
+
+def test_a_map_grows_past_its_reservation_keeping_its_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "RESERVE", HUGE_PAGE)
+    grown = GrowingMap()
+    piece = bytes(range(256)) * 4096  # 1 MiB
+    for _ in range(5):  # 5 MiB: grown twice
+        grown.append(memoryview(piece))
+    assert grown.size == 5 * len(piece) and not grown.fits(3 * HUGE_PAGE)
+    with grown.view(len(piece) - 3) as view:
+        assert bytes(view[:6]) == piece[-3:] + piece[:3]
+    grown.truncate(len(piece) + 1)
+    grown.append(b"end")
+    data = grown.contents()
+    assert len(data) == len(piece) + 4 and data == piece + piece[:1] + b"end"  # cut to size, equal as bytes are
+    assert data != piece and bytes(data[-3:]) == b"end"
+
+
+def test_a_map_cannot_grow_under_a_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why a worker's view of an upload must be let go before the upload grows (the store waits for it)."""
+    monkeypatch.setattr(memory, "RESERVE", HUGE_PAGE)
+    grown = GrowingMap()
+    grown.append(b"x" * HUGE_PAGE)
+    with grown.view(), pytest.raises(BufferError):
+        grown.append(b"y")
+    grown.append(b"y")
+    assert grown.contents() == b"x" * HUGE_PAGE + b"y"
+
+
+def test_an_empty_map_has_empty_contents() -> None:
+    assert GrowingMap().contents() == b""
