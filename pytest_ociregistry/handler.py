@@ -15,8 +15,9 @@ request version is HTTP/0.9), and frames chunked bodies loosely. This handler:
   without reading the body it was asked to wait for closes the connection instead;
 - sends Go's reason phrases (``404 Not Found``), whatever werkzeug's status text (``404 NOT FOUND``).
 
-The server may offer three hooks (``ConnectionServer`` in ``server.py`` does): ``idle_timeout()``, the seconds a
-connection may wait for its next request (None: forever); ``refused(method, target, status, fields)``, told of
+The server may offer three hooks (``ConnectionServer`` in ``server.py`` does): ``idle(connection, waiting)``, told
+when a connection starts and stops waiting for its next request (the server closes one that waits too long: the
+socket itself stays blocking, so a request costs no mode switches); ``refused(method, target, status, fields)``, told of
 each request answered here without the application; and ``respond(environ)``, the application's answer as a
 werkzeug response object, which is then sent as its WSGI call would send it, without the WSGI round trip.
 """
@@ -64,6 +65,8 @@ LINGER = 0.5
 RefusedHook = Callable[[str, str, int, "list[tuple[str, str]]"], None]
 """``refused(method, target, status, fields)``: a request answered by the HTTP layer itself."""
 RespondHook = Callable[["dict[str, Any]"], Response]
+IdleHook = Callable[[Any, bool], None]
+"""``idle(connection, waiting)``: the connection waits for its next request (True), or has one (False)."""
 """``respond(environ)``: the application's answer, as a werkzeug response."""
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
@@ -268,7 +271,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self._idle_timeout: Callable[[], float | None] | None = getattr(self.server, "idle_timeout", None)
+        self._idle: IdleHook | None = getattr(self.server, "idle", None)
         self._refused: RefusedHook | None = getattr(self.server, "refused", None)
         self._respond: RespondHook | None = getattr(self.server, "respond", None)
         self._connection_environ: dict[str, Any] | None = None
@@ -286,17 +289,17 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def handle_one_request(self) -> None:
         """Read one request, answer it; close on a request that cannot be served."""
-        timeout = self._idle_timeout() if self._idle_timeout is not None else None
-        if timeout is not None:  # only while waiting for a request: a body or an answer may take their time
-            self.connection.settimeout(timeout)
+        idle = self._idle
+        if idle is not None:  # only while waiting for a request: a body or an answer may take their time
+            idle(self.connection, True)
         try:
             head = self._read_head()
         except _Refusal as refused:
             self._refuse(refused, [])
             return
         finally:
-            if timeout is not None:
-                self.connection.settimeout(None)
+            if idle is not None:
+                idle(self.connection, False)
         if head is None:  # the client closed the connection
             self.close_connection = True
             return

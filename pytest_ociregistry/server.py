@@ -44,7 +44,9 @@ class ConnectionServer(ThreadedWSGIServer):
       answered as Go answers it: ``HTTP/1.0 400 Bad Request`` and ``Client sent an HTTP request to an HTTPS server.``
     - Every connection and its thread are tracked: ``server_close()`` (the end of ``serve_forever()``, so
       ``stop()``) shuts every connection down, idle kept-alive ones included, and waits for their threads.
-    - ``idle_timeout()``, ``refused(...)`` and ``respond(environ)`` are the :mod:`~pytest_ociregistry.handler` hooks.
+    - A connection waiting for its next request longer than ``idle_timeout()`` seconds is closed (checked every
+      poll interval of ``serve_forever``; ``idle(connection, waiting)`` is the handler's report).
+    - ``idle(...)``, ``refused(...)`` and ``respond(environ)`` are the :mod:`~pytest_ociregistry.handler` hooks.
     """
 
     def __init__(
@@ -64,7 +66,27 @@ class ConnectionServer(ThreadedWSGIServer):
         self.respond = respond
         self._lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
+        self._waiting: dict[Any, float] = {}  # connections waiting for a request, since when (time.monotonic())
         self._closing = False
+
+    def idle(self, connection: Any, waiting: bool) -> None:
+        """The handler's report: ``connection`` waits for its next request, or has one."""
+        if waiting:
+            self._waiting[connection] = time.monotonic()
+        else:
+            self._waiting.pop(connection, None)
+
+    def service_actions(self) -> None:
+        """Close the connections that have waited for a request longer than ``idle_timeout()`` (Go's IdleTimeout),
+        a shutdown their handler's blocking read sees as the end of the connection."""
+        super().service_actions()
+        timeout = self.idle_timeout() if self._waiting else None
+        if timeout is None:
+            return
+        deadline = time.monotonic() - timeout
+        for connection, since in list(self._waiting.items()):
+            if since < deadline and self._waiting.pop(connection, None) is not None:
+                _shutdown(connection)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Serve a new connection in a thread of its own."""
@@ -91,6 +113,7 @@ class ConnectionServer(ThreadedWSGIServer):
         finally:
             with self._lock:
                 self._connections.pop(threading.current_thread(), None)
+            self._waiting.pop(connection, None)
             self.shutdown_request(connection if connection is not None else request)
 
     def _secure(self, raw: socket.socket, context: SSLContext) -> SSLSocket | None:
@@ -144,16 +167,21 @@ class ConnectionServer(ThreadedWSGIServer):
             self._closing = True
             live = dict(self._connections)
             for connection in live.values():
-                try:  # the plain socket's shutdown: an SSLSocket's own would pull TLS from under its reader
-                    socket.socket.shutdown(connection, socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                _shutdown(connection)
         deadline = time.monotonic() + _STOP_WAIT
         for thread in live:
             thread.join(max(0.0, deadline - time.monotonic()))
         stuck = sum(thread.is_alive() for thread in live)
         if stuck:
             log.warning("%d connection thread(s) still busy after the server stopped", stuck)
+
+
+def _shutdown(connection: socket.socket) -> None:
+    """End a connection under its reader (a blocking read returns at once, empty)."""
+    try:  # the plain socket's shutdown: an SSLSocket's own would pull TLS from under its reader
+        socket.socket.shutdown(connection, socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class RegistryServer(HTTPServer):

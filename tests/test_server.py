@@ -252,3 +252,41 @@ class TestTLS:
             started = time.monotonic()
             assert silent.recv(1) == b""  # closed by the server, before any handshake
             assert time.monotonic() - started < 2.0
+
+
+class TestIdleConnections:
+    """``idle_timeout`` closes a connection that waits for its next request; never one inside a request."""
+
+    def test_a_body_may_pause_longer_than_the_idle_timeout(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.configure(idle_timeout=0.3)
+        body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}'
+        head = (
+            b"PUT /v2/foo/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        with Wire(oci_registry.port) as wire:
+            wire.send(head + body[:10])
+            time.sleep(0.8)  # inside the request: no idle connection
+            assert wire.send(body[10:]).response().status == b"HTTP/1.1 201 Created"
+            assert wire.send(GET).response().status == b"HTTP/1.1 200 OK"  # and kept alive
+        assert oci_registry.store.get_manifest("foo", "v1").data == body
+
+    def test_a_head_that_stops_halfway_is_closed_after_the_idle_timeout(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.configure(idle_timeout=0.3)
+        with socket.create_connection(("127.0.0.1", oci_registry.port), timeout=5) as conn:
+            conn.sendall(b"GET /v2/ HTTP/1.1\r\nHost")
+            started = time.monotonic()
+            assert conn.recv(4096) == b""  # closed, with no answer
+            assert 0.25 < time.monotonic() - started < 2.0
+
+    def test_each_connection_has_its_own_clock(self, oci_registry: OCIRegistry) -> None:
+        oci_registry.configure(idle_timeout=0.5)
+        with socket.create_connection(("127.0.0.1", oci_registry.port), timeout=5) as idle:
+            idle.sendall(GET)
+            assert idle.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
+            with Wire(oci_registry.port) as busy:
+                for _ in range(4):  # 0.8 s of requests on another connection
+                    assert busy.send(GET).response().status == b"HTTP/1.1 200 OK"
+                    time.sleep(0.2)
+                assert idle.recv(1) == b""  # the idle one was closed meanwhile
+                assert busy.send(GET).response().status == b"HTTP/1.1 200 OK"
