@@ -65,9 +65,9 @@ LINGER = 0.5
 RefusedHook = Callable[[str, str, int, "list[tuple[str, str]]"], None]
 """``refused(method, target, status, fields)``: a request answered by the HTTP layer itself."""
 RespondHook = Callable[["dict[str, Any]"], Response]
+"""``respond(environ)``: the application's answer, as a werkzeug response."""
 IdleHook = Callable[[Any, bool], None]
 """``idle(connection, waiting)``: the connection waits for its next request (True), or has one (False)."""
-"""``respond(environ)``: the application's answer, as a werkzeug response."""
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)\r?\n")
@@ -369,7 +369,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             raise _Refusal(400, "too many Host headers")
         if http11 and not hosts:
             raise _Refusal(400, "missing required Host header")
-        connection = _tokens(framing["connection"]) if "connection" in framing else frozenset()
+        connection = _tokens(framing.get("connection", []))
         self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
 
         length: int | None = 0
@@ -425,7 +425,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         environ["REQUEST_URI"] = environ["RAW_URI"] = raw_uri
         environ["SERVER_PROTOCOL"] = self.request_version
         for name, value in self.fields:
-            key = _ENVIRON_KEYS.get(name) or _environ_key(name)
+            key = _ENVIRON_KEYS.get(name) or environ_key(name)
             if not key:  # werkzeug drops these (CGI could not tell them from a hyphen)
                 continue
             if key in environ and key[0] == "H":  # HTTP_*: repeats are joined (Content-Type and -Length: the last)
@@ -650,9 +650,9 @@ class _FileNumber:
 _ENVIRON_KEYS: dict[str, str] = {}
 
 
-def _environ_key(name: str) -> str:
-    """The WSGI environ key of a header field name (``HTTP_ACCEPT``), remembered for the next request; ``""`` for a
-    name with an underscore."""
+def environ_key(name: str) -> str:
+    """The WSGI environ key of a header field name (``HTTP_ACCEPT``, ``CONTENT_TYPE``), remembered for the next
+    request; ``""`` for a name with an underscore (werkzeug drops those)."""
     key = "" if "_" in name else name.upper().replace("-", "_")
     if key and key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         key = "HTTP_" + key

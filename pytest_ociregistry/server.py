@@ -23,7 +23,15 @@ from werkzeug.wrappers import Request, Response
 
 from .api import ERROR_KEY, IDENTITY_KEY, RegistryApp
 from .faults import Faults
-from .handler import LINGER, KeepAliveRequestHandler, RefusedHook, RespondHook, linger_close, request_line_parts
+from .handler import (
+    LINGER,
+    KeepAliveRequestHandler,
+    RefusedHook,
+    RespondHook,
+    environ_key,
+    linger_close,
+    request_line_parts,
+)
 from .requestlog import KEPT_HEADERS, RequestLog, RequestRecord
 
 log = logging.getLogger(__name__)
@@ -329,11 +337,7 @@ class RegistryServer(HTTPServer):
         return bool(self.oneshot_handlers.match(request) or self.handlers.match(request))
 
 
-_KEPT_ENVIRON = [
-    (name, name.upper().replace("-", "_") if name in ("Content-Type", "Content-Length") else
-     "HTTP_" + name.upper().replace("-", "_"))
-    for name in KEPT_HEADERS
-]
+_KEPT_ENVIRON = [(name, environ_key(name)) for name in KEPT_HEADERS]
 
 
 def _record(request: Request, response: Response, handler: str, fault: str | None) -> RequestRecord:
