@@ -58,6 +58,9 @@ def table(results: Results) -> str:
     lines.append(
         "ratio = median / baseline's median, in the row's unit; MB/s and req/s: higher is better; ms and x: lower."
     )
+    lines.append(
+        "Rows measured in the same interleaved rounds (small, chunked): the median of the per-round ratios instead."
+    )
     return "\n".join(lines)
 
 
@@ -82,6 +85,7 @@ def to_json(results: Results, targets: list[Target]) -> dict[str, Any]:
                 "min": r.stat.min,
                 "max": r.stat.max,
                 "samples": list(r.stat.samples),
+                "rounds": r.stat.rounds,
                 "baseline": list(r.baseline) if r.baseline else None,
                 "ratio": results.ratio(r.key, r.baseline) if r.baseline else None,
                 "note": r.note,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from pytest_ociregistry import OCIRegistry, Options
@@ -45,7 +45,7 @@ from .config import Config, MiB, size_label
 from .pytestrun import pytest_run
 from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC, Pool, registry_names, starter
 from .serving import Server, fits, free_port, peak_rss, spawned
-from .stats import Key, Results, Row, Stat, millis, rate, runs, timed
+from .stats import MB, Key, Results, Row, Stat, interleaved, millis, rate, runs, timed
 
 SHA256 = "sha256"
 LOOPBACK = "loopback"
@@ -220,41 +220,40 @@ def seed_objects(registry: OCIRegistry, count: int, blob_size: int = 0) -> None:
 
 
 def small(ctx: Context) -> None:
+    """Requests per second (ping, manifest HEAD and GET) against do-nothing servers answering pings, in interleaved
+    rounds: before each operation's servers, each floor for a third of the time, its sample the mean of the three."""
     cfg = ctx.config
-
-    def measure(url: str, threads: int, work: Callable[[Connection], object]) -> Stat:
-        return runs(cfg.small_reps, lambda: requests_per_second(url, threads, cfg.small_seconds, work))
-
-    floors: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [
-        (name, functools.partial(baselines.floor_server, handler)) for name, handler in FLOORS.items()
-    ]
-    floors.append((HTTP_SERVER, baselines.http_server_floor))
-    for name, serve in floors:
-        with serve() as url:
-            for threads in cfg.small_threads:
-                stat = measure(url, threads, lambda conn: conn.request("GET", "/v2/"))
-                note = "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"
-                ctx.add(f"small.floor.t{threads}", name, stat, "req/s", higher=True, note=note)
-
     image, repo = make_image(), "bench/small"
     operations: dict[str, Callable[[Connection], object]] = {
         "ping": lambda conn: conn.request("GET", "/v2/"),
         "head": lambda conn: head_manifest(conn, repo, "latest", image.digest),
         "get": lambda conn: get_manifest(conn, repo, "latest", image.digest),
     }
-    for server in ctx.servers():
+    whole, share = cfg.small_seconds, cfg.small_seconds / len(operations)
+
+    def measure(url: str, threads: int, work: Callable[[Connection], object], seconds: float) -> Callable[[], float]:
+        return lambda: requests_per_second(url, threads, seconds, work)
+
+    servers = ctx.servers()
+    for server in servers:
         with Connection(server.url) as conn:
             push_image(conn, repo, image)
+    plan: list[tuple[tuple[str, str, Key | None], Callable[[], float]]] = []  # keys: (bench, server, baseline)
+    with ExitStack() as stack:
+        floors = {name: stack.enter_context(baselines.floor_server(handler)) for name, handler in FLOORS.items()}
+        floors[HTTP_SERVER] = stack.enter_context(baselines.http_server_floor())
         for threads in cfg.small_threads:
+            floor = f"small.floor.t{threads}"
             for op, work in operations.items():
-                ctx.add(
-                    f"small.{op}.t{threads}",
-                    server.name,
-                    measure(server.url, threads, work),
-                    "req/s",
-                    higher=True,
-                    baseline=(f"small.floor.t{threads}", KEEPALIVE),
-                )
+                for name, url in floors.items():
+                    plan.append(((floor, name, None), measure(url, threads, operations["ping"], share)))
+                bench = f"small.{op}.t{threads}"
+                for server in servers:
+                    plan.append(((bench, server.name, (floor, KEEPALIVE)), measure(server.url, threads, work, whole)))
+        stats = interleaved("small", cfg.small_reps, plan)
+    for (bench, name, baseline), stat in stats.items():
+        note = "" if baseline else "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"
+        ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
 
 
 # Push and pull ------------------------------------------------------------------------------------------------------
@@ -328,43 +327,48 @@ def decile_ratio(latencies: list[float]) -> float:
 
 
 def chunked(ctx: Context) -> None:
+    """Uploads of ``chunked_total`` bytes in PATCHes of each size: every server, a do-nothing ``http.server`` and
+    sha256 over the same bytes (the rows' baseline), in interleaved rounds; a fresh upload each time."""
     cfg = ctx.config
     full = payload(cfg.chunked_total, seed=1)
-    base = ctx.hash_baseline(full)
-    with baselines.http_server_floor() as url:
+    base = (f"chunked.hash.{size_label(full.size)}", SHA256)
+    latencies: dict[Key, list[list[float]]] = defaultdict(list)
+
+    def upload(key: Key, url: str, blob: Content, chunk_size: int) -> Callable[[], float]:
+        def measure() -> float:
+            with Connection(url) as conn:
+                began = time.perf_counter()
+                latencies[key].append(push_chunked(conn, "bench/chunked", blob, chunk_size))
+                return blob.size / (time.perf_counter() - began) / MB
+
+        return measure
+
+    notes: dict[Key, str] = {base: "sha256 over the same bytes, in the same rounds"}
+    plan: list[tuple[Key, Callable[[], float]]] = []
+    servers = ctx.servers()
+    with baselines.http_server_floor() as floor_url:
         for chunk_size in cfg.chunk_sizes:
             bench = f"chunked.{size_label(chunk_size)}x{cfg.chunked_total // chunk_size}"
-            with Connection(url) as conn:
-                floor = runs(cfg.big_reps, lambda: timed(lambda: push_chunked(conn, "bench/chunked", full, chunk_size)))
-            ctx.add(bench, HTTP_SERVER, rate(full.size, floor.samples), "MB/s", higher=True, baseline=base,
-                    note="do-nothing, own process: reads each PATCH and answers 202")
-    for chunk_size in cfg.chunk_sizes:
-        bench = f"chunked.{size_label(chunk_size)}x{cfg.chunked_total // chunk_size}"
-        for server in ctx.servers():
-            patches = cfg.chunked_total // chunk_size
-            if server.slow_patches:
-                patches = min(patches, cfg.slow_patches)
-            blob = full if patches * chunk_size == full.size else payload(patches * chunk_size, seed=1)
-            if not fits(server, blob.size):
-                continue
-            seconds, ratios = [], []
-            with Connection(server.url) as conn:
-                for _ in range(cfg.big_reps):
-                    began = time.perf_counter()
-                    latencies = push_chunked(conn, "bench/chunked", blob, chunk_size)
-                    seconds.append(time.perf_counter() - began)
-                    ratios.append(decile_ratio(latencies))
-            note = "" if blob is full else f"only {patches} PATCHes ({size_label(blob.size)}): slow per PATCH"
-            ctx.add(bench, server.name, rate(blob.size, seconds), "MB/s", higher=True, baseline=base, note=note)
-            ctx.add(
-                f"{bench}.decile",
-                server.name,
-                Stat(tuple(ratios)),
-                "x",
-                higher=False,
-                baseline=(f"{bench}.decile", DIST_FS),
-                note="last/first decile PATCH latency",
-            )
+            plan.append((base, lambda: full.size / baselines.sha256_seconds(full.data) / MB))
+            plan.append(((bench, HTTP_SERVER), upload((bench, HTTP_SERVER), floor_url, full, chunk_size)))
+            notes[bench, HTTP_SERVER] = "do-nothing, own process: reads each PATCH and answers 202"
+            for server in servers:
+                patches = cfg.chunked_total // chunk_size
+                if server.slow_patches:
+                    patches = min(patches, cfg.slow_patches)
+                blob = full if patches * chunk_size == full.size else payload(patches * chunk_size, seed=1)
+                if fits(server, blob.size):
+                    plan.append(((bench, server.name), upload((bench, server.name), server.url, blob, chunk_size)))
+                    if blob is not full:
+                        notes[bench, server.name] = f"only {patches} PATCHes ({size_label(blob.size)}): slow per PATCH"
+        stats = interleaved("chunked", cfg.big_reps, plan)
+    for key, stat in stats.items():
+        bench, name = key
+        ctx.add(bench, name, stat, "MB/s", higher=True, baseline=None if key == base else base, note=notes.get(key, ""))
+        if name not in (SHA256, HTTP_SERVER):
+            deciles = Stat(tuple(decile_ratio(one) for one in latencies[key]), stat.rounds)
+            ctx.add(f"{bench}.decile", name, deciles, "x", higher=False, baseline=(f"{bench}.decile", DIST_FS),
+                    note="last/first decile PATCH latency")
 
 
 # Parallel push ------------------------------------------------------------------------------------------------------
