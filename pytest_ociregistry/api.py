@@ -79,12 +79,33 @@ class Response(BaseResponse):
 
     default_mimetype = None
 
-    def __init__(self, response: Any = None, status: int | str | None = None, headers: Any = None, **kwargs: Any) -> None:
-        own = ResponseHeaders()
-        if headers:  # a dict or pairs, as werkzeug takes them (without its generators and ABC checks)
-            for name, value in headers.items() if isinstance(headers, dict) else headers:
-                own.add(name, value)
-        super().__init__(response, status, own, **kwargs)
+    def __init__(
+        self,
+        response: Any = None,
+        status: int | str | None = None,
+        headers: Any = None,
+        content_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:  # werkzeug's other arguments (direct_passthrough, mimetype): its constructor
+            super().__init__(response, status, ResponseHeaders(headers), content_type=content_type, **kwargs)
+            return
+        # werkzeug's constructor, for what the api passes (a dict or pairs, bytes or an iterable, a content type),
+        # without its per-field validation: the handler checks the header section it sends.
+        fields = list(headers.items() if isinstance(headers, dict) else headers or ())
+        if content_type is not None:
+            _replace(fields, "Content-Type", content_type)
+        if isinstance(response, str):
+            response = response.encode()
+        if isinstance(response, (bytes, bytearray)):
+            _replace(fields, "Content-Length", str(len(response)))
+            response = [response]
+        self.headers = ResponseHeaders()
+        self.headers._list = fields
+        self.status = 200 if status is None else status
+        self.direct_passthrough = False
+        self._on_close = []
+        self.response = [] if response is None else response
 
     def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
         if self.status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
@@ -104,6 +125,18 @@ class Response(BaseResponse):
 
 
 _NO_QUERY: Mapping[str, str] = MappingProxyType({})
+
+
+def _replace(fields: list[tuple[str, str]], name: str, value: str) -> None:
+    """``Headers.set`` on a list of fields: the first field ``name`` takes ``value``, any others go; or it is added."""
+    lower = name.lower()
+    found = [i for i, (key, _) in enumerate(fields) if key.lower() == lower] if fields else None
+    if not found:
+        fields.append((name, value))
+        return
+    fields[found[0]] = (name, value)
+    for i in reversed(found[1:]):
+        del fields[i]
 
 
 def _set_default(headers: Headers, name: str, value: str) -> None:
@@ -203,9 +236,10 @@ class RegistryApp:
         """Serve one request. Never raises: every failure is an OCI error body. The request sees the options as
         they were when it began, even if they change while it is served."""
         with self.store.request():
-            return self._serve(request)
+            return self.serve(request)
 
-    def _serve(self, request: Request) -> BaseResponse:
+    def serve(self, request: Request) -> BaseResponse:
+        """:meth:`handle`, inside a ``store.request()`` block its caller has entered (as the server does)."""
         options = self.options
         auth = options.auth
         response: BaseResponse

@@ -77,6 +77,7 @@ _FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([^\x00-\x08\x0a-\x1f\x7f]*)\r?\n
 _FIELD_LINES = re.compile(
     _TOKEN.decode().join(("^(", r"):[ \t]*((?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)[ \t]*\r?\n")), re.MULTILINE
 )
+_LINES = re.compile(rb"[^\n]*\n")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FRAMING = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
@@ -307,16 +308,28 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         try:
             length, send_continue = self._parse(*head, fields)
         except _Refusal as refused:
-            refused.line = head[1][0]
+            refused.line = head[0].string
             self._refuse(refused, fields)
             return
         self.run_wsgi_body(length, send_continue)
 
-    def _read_head(self) -> tuple[re.Match[bytes], list[bytes]] | None:
-        """The request line, parsed, and the head's lines (the request line and field lines, without the blank line
-        that ends them); None at a clean end of input. A request line that cannot be one is refused before any field
-        is read (a TLS hello has no blank line to wait for)."""
-        readline = self.rfile.readline
+    def _read_head(self) -> tuple[re.Match[bytes], bytes] | None:
+        """The request line, parsed, and the head's field lines (each with its line ending, without the blank line
+        that ends the head); None at a clean end of input. A request line that cannot be one is refused before any
+        field is read (a TLS hello has no blank line to wait for)."""
+        rfile = self.rfile
+        buffered = rfile.peek(1)  # what has arrived (waiting for the first bytes)
+        end = buffered.find(b"\r\n\r\n")
+        if end > 0 and buffered[:1] not in b"\r\n" and buffered.count(b"\n", 0, end) == buffered.count(b"\r\n", 0, end):
+            # the usual case: the whole head has arrived, its lines ending in CRLF (it fits the buffer: under
+            # HEAD_LIMIT). One read, rather than a readline a line.
+            head = rfile.read(end + 4)
+            line_end = head.index(b"\n") + 1
+            request_line = _REQUEST_LINE.fullmatch(head[:line_end])
+            if request_line is None:
+                raise _Refusal(400, line=head[:line_end])
+            return request_line, head[line_end:-2]
+        readline = rfile.readline
         budget = HEAD_LIMIT
         line = readline(budget + 1)
         while line in (b"\r\n", b"\n"):  # RFC 9112 section 2.2: empty lines before a request line are ignored
@@ -329,19 +342,20 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         request_line = _REQUEST_LINE.fullmatch(line)
         if request_line is None:
             raise _Refusal(400, line=line)
-        head: list[bytes] = []
-        while line not in (b"\r\n", b"\n"):
+        lines: list[bytes] = []
+        while True:
             budget -= len(line)
             if budget < 0:
-                raise _Refusal(431, line=head[0] if head else b"")
+                raise _Refusal(431, line=request_line.string)
             if not line.endswith(b"\n"):  # the input ended inside the head
-                raise _Refusal(400, line=head[0])
-            head.append(line)
+                raise _Refusal(400, line=request_line.string)
             line = readline(budget + 1)
-        return request_line, head
+            if line in (b"\r\n", b"\n"):
+                return request_line, b"".join(lines)
+            lines.append(line)
 
     def _parse(
-        self, request_line: re.Match[bytes], head: list[bytes], fields: list[tuple[str, str]]
+        self, request_line: re.Match[bytes], field_lines: bytes, fields: list[tuple[str, str]]
     ) -> tuple[int | None, Callable[[], object] | None]:
         """Check the head as RFC 9112 and Go have it; fill ``fields`` and the handler's request attributes. Returns
         the body length (None: chunked) and what sends ``100 Continue``, if the client waits for it."""
@@ -354,11 +368,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         self.request_version = _VERSIONS.get(minor) or f"HTTP/1.{minor.decode()}"
         http11 = minor != b"0"
 
-        parsed = _FIELD_LINES.findall(b"".join(head[1:]).decode("latin-1"))
-        if len(parsed) == len(head) - 1:  # the usual head: every line a field line
+        parsed = _FIELD_LINES.findall(field_lines.decode("latin-1"))
+        if len(parsed) == field_lines.count(b"\n"):  # the usual head: every line a field line
             fields += parsed
         else:
-            _parse_lines(head[1:], fields)
+            _parse_lines(_LINES.findall(field_lines), fields)
         framing: dict[str, list[str]] = {}
         for name, value in fields:
             if (key := name.lower()) in _FRAMING:
@@ -369,7 +383,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             raise _Refusal(400, "too many Host headers")
         if http11 and not hosts:
             raise _Refusal(400, "missing required Host header")
-        connection = _tokens(framing.get("connection", []))
+        connection = _tokens(framing["connection"]) if "connection" in framing else set()
         self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
 
         length: int | None = 0
@@ -543,7 +557,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         status, headers = started
         code = int(status[:3])
         out = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status}\r\n".encode("latin-1"), _date()]
-        out.append("".join([f"{name}: {value}\r\n" for name, value in headers]).encode("latin-1"))
+        fields = "".join([f"{name}: {value}\r\n" for name, value in headers])
+        if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):  # a name or value broke a line
+            raise ValueError(f"a response header field holds a line break: {headers!r}")
+        out.append(fields.encode("latin-1"))
         names = {name.lower() for name, _ in headers}
         if "connection" in names and any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
             self.close_connection = True

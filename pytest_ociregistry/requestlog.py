@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Request headers worth seeing when a test fails; bodies are never kept.
 KEPT_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "Range", "Accept", "Transfer-Encoding")
@@ -53,12 +54,18 @@ class RequestLog:
     server's log does not grow without end; a test's is emptied by ``reset()``)."""
 
     def __init__(self, limit: int = 100_000) -> None:
-        self._records: collections.deque[RequestRecord] = collections.deque(maxlen=limit)
+        # RequestRecords, or the fields of one as a tuple (``add``), made a RequestRecord when read: most never are
+        self._records: collections.deque[RequestRecord | tuple[Any, ...]] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def append(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+
+    def add(self, *fields: Any) -> None:
+        """Append the record of these fields (``RequestRecord``'s, in order), made only when it is read."""
+        with self._lock:
+            self._records.append(fields)
 
     def clear(self) -> None:
         with self._lock:
@@ -71,11 +78,11 @@ class RequestLog:
         return len(self._records)
 
     def __getitem__(self, index: int) -> RequestRecord:
-        return self._records[index]
+        return _made(self._records[index])
 
     def snapshot(self) -> list[RequestRecord]:
         with self._lock:
-            return list(self._records)
+            return [_made(record) for record in self._records]
 
     def matching(self, method: str | None = None, path: str | re.Pattern[str] | None = None) -> list[RequestRecord]:
         """The records with this method (any when None) and path (exact, or a regex that must match it whole)."""
@@ -100,6 +107,10 @@ class RequestLog:
                 f"expected {wanted} {times}, found {len(found)}; the registry saw:\n{self.format()}"
             )
         return found
+
+
+def _made(record: RequestRecord | tuple[Any, ...]) -> RequestRecord:
+    return RequestRecord(*record) if type(record) is tuple else record  # type: ignore[return-value]
 
 
 def _matches(record: RequestRecord, method: str | None, path: str | re.Pattern[str] | None) -> bool:

@@ -76,9 +76,29 @@ _METHODS = {
 }
 
 
+# Routes already parsed, for requests without a query: clients ask again and again for the same paths (a tag's
+# manifest, the next chunk of an upload), and parsing is pure. Keyed by the options' identity, which the entry keeps.
+_PARSED: dict[tuple[str, str, int], tuple[Options, Route]] = {}
+_PARSED_LIMIT = 4096
+
+
 def parse(method: str, path: str, query: Mapping[str, str], options: Options = REFERENCE) -> Route:
     """Parse a request into a :class:`Route`, in the reference's order, raising its parse errors (as ``options``
     word them)."""
+    if query:
+        return _parse(method, path, query, options)
+    key = (method, path, id(options))
+    known = _PARSED.get(key)
+    if known is not None and known[0] is options:
+        return known[1]
+    route = _parse(method, path, query, options)
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[key] = (options, route)
+    return route
+
+
+def _parse(method: str, path: str, query: Mapping[str, str], options: Options) -> Route:
     if path in ("/v2", "/v2/"):
         return Route(Kind.PING)
     if not path.startswith("/v2/"):

@@ -308,7 +308,7 @@ class RegistryServer(HTTPServer):
                     response = self.app.error_response(error)
                 else:
                     handler = "registry"
-                    response = self.app.handle(request)
+                    response = self.app.serve(request)  # in application()'s store.request()
                     if fault is not None:
                         response = fault.mangle(response)
         except ClientDisconnected as e:  # the body, read for a user's handler or matcher, ended early
@@ -317,7 +317,7 @@ class RegistryServer(HTTPServer):
         if malformed is not None:  # the HTTP layer's answer, as Go words it; the handler closes the connection
             text = f"400 Bad Request: {malformed}"
             response = Response(text, 400, content_type="text/plain; charset=utf-8")
-        self.requests.append(_record(request, response, handler, fault.describe() if fault else None))
+        _record(self.requests, request, response, handler, fault.describe() if fault else None)
         return response
 
     def _refused(self, method: str, target: str, status: int, fields: list[tuple[str, str]]) -> None:
@@ -340,20 +340,21 @@ class RegistryServer(HTTPServer):
 _KEPT_ENVIRON = [(name, environ_key(name)) for name in KEPT_HEADERS]
 
 
-def _record(request: Request, response: Response, handler: str, fault: str | None) -> RequestRecord:
+def _record(log: RequestLog, request: Request, response: Response, handler: str, fault: str | None) -> None:
+    """Add the request to ``log`` (the fields of its :class:`RequestRecord`, in order)."""
     environ = request.environ
     consumed = getattr(environ.get("wsgi.input"), "consumed", None)
-    return RequestRecord(
-        method=request.method,
-        path=request.path,
-        query=environ.get("QUERY_STRING", ""),  # (query_string.decode("latin-1"): WSGI holds it decoded so)
-        status=response.status_code,
-        error=request.environ.get(ERROR_KEY),
-        headers={name: environ[key] for name, key in _KEPT_ENVIRON if key in environ},
-        body_size=consumed if consumed is not None else request.content_length or 0,
-        identity=request.environ.get(IDENTITY_KEY),
-        fault=fault,
-        handler=handler,
+    log.add(
+        request.method,
+        request.path,
+        environ.get("QUERY_STRING", ""),  # (query_string.decode("latin-1"): WSGI holds it decoded so)
+        response.status_code,
+        environ.get(ERROR_KEY),
+        {name: environ[key] for name, key in _KEPT_ENVIRON if key in environ},
+        consumed if consumed is not None else request.content_length or 0,
+        environ.get(IDENTITY_KEY),
+        fault,
+        handler,
     )
 
 

@@ -15,9 +15,11 @@ from wire import Wire, exchange, without_date
 
 from pytest_ociregistry import Auth, OCIRegistry, RegistryApp
 from pytest_ociregistry.names import digest_of
+from pytest_ociregistry.server import ConnectionServer
 
 PLAIN = b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request" + PLAIN + b"400 Bad Request"
+HEAD = b"GET /v2/ HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"
 HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large" + PLAIN + b"431 Request Header Fields Too Large"
 
 
@@ -318,6 +320,43 @@ class TestConnections:
             assert wire.response().body == b"hello"
             wire.send(b"GET http://127.0.0.1/v2/foo/blobs/%s HTTP/1.1\r\nHost: x\r\n\r\n" % digest.encode())
             assert wire.response().body == b"hello"  # the absolute form
+
+    @pytest.mark.parametrize(
+        "pieces",
+        [
+            [HEAD],
+            [HEAD[:5], HEAD[5:30], HEAD[30:]],  # each piece read as it comes
+            [HEAD[:-2], HEAD[-2:]],  # all but the blank line
+            [HEAD.replace(b"\r\n", b"\n")],  # bare LF line ends (RFC 9112 section 2.2)
+            [HEAD.replace(b"Host: x\r\n", b"Host: x\n")],  # one of them
+            [b"\r\n\r\n" + HEAD],  # empty lines before the request line
+        ],
+        ids=["at-once", "in-pieces", "blank-line-later", "bare-lf", "one-bare-lf", "leading-empty-lines"],
+    )
+    def test_a_head_is_read_however_it_arrives(self, oci_registry: OCIRegistry, pieces: list[bytes]) -> None:
+        with Wire(oci_registry.port) as wire:
+            for piece in pieces:
+                wire.send(piece)
+                time.sleep(0.05)  # the server reads what has arrived
+            answers = [wire.response(), wire.send(HEAD).response()]  # and the connection is kept
+        assert [answer.status for answer in answers] == [b"HTTP/1.1 200 OK"] * 2
+        assert [(r.path, dict(r.headers)) for r in oci_registry.requests] == [("/v2/", {"Accept": "*/*"})] * 2
+
+    def test_a_header_field_with_a_line_break_is_never_sent(self) -> None:
+        """A field value that would split the header section (header injection) is an application error: 500."""
+        def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("200 OK", [("X-Split", "a\r\nInjected: yes")])
+            return [b"body"]
+
+        server = ConnectionServer("127.0.0.1", 0, app)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        try:
+            answer = exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert answer == b"HTTP/1.1 500 Internal Server Error" + PLAIN + b"500 Internal Server Error"
 
     def test_an_unread_body_over_the_drain_limit_closes_before_the_answer(self, oci_registry: OCIRegistry) -> None:
         with Wire(oci_registry.port) as wire:  # an upload start reads no body; 100 MiB is not worth reading

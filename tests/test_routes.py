@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pytest_ociregistry.errors import RegistryError
 from pytest_ociregistry.names import digest_of
+from pytest_ociregistry.options import Options
 from pytest_ociregistry.routes import Kind, Route, parse
 
 D = digest_of(b"x")
@@ -60,3 +63,15 @@ def test_parse_errors(method: str, path: str, query: dict[str, str], status: int
     with pytest.raises(RegistryError) as info:
         parse(method, path, query)
     assert (info.value.status, info.value.message) == (status, message)
+
+
+def test_a_path_parsed_before_is_parsed_again_under_other_options() -> None:
+    """Routes of query-less requests are remembered, per options: what one preset routes, another may refuse."""
+    shaped = Options(digest_shaped_tags=True)
+    path = "/v2/a/manifests/sha256:not-hex"
+    assert parse("PUT", path, {}, shaped) == Route(Kind.MANIFEST_PUT, "a", tag="sha256:not-hex")
+    assert parse("PUT", path, {}, shaped) is parse("PUT", path, {}, shaped)  # remembered
+    with pytest.raises(RegistryError) as info:
+        parse("PUT", path, {})
+    assert (info.value.status, info.value.message) == (400, "badly formed digest")
+    assert parse("PUT", path, {}, dataclasses.replace(shaped)) == Route(Kind.MANIFEST_PUT, "a", tag="sha256:not-hex")
