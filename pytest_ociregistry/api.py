@@ -102,7 +102,7 @@ class Response(BaseResponse):
             response = [response]
         self.headers = ResponseHeaders()
         self.headers._list = fields
-        self.status = 200 if status is None else status
+        self._status, self._status_code = _status(200 if status is None else status)
         self.direct_passthrough = False
         self._on_close = []
         self.response = [] if response is None else response
@@ -125,6 +125,18 @@ class Response(BaseResponse):
 
 
 _NO_QUERY: Mapping[str, str] = MappingProxyType({})
+_STATUSES: dict[int | str, tuple[str, int]] = {}
+
+
+def _status(status: int | str) -> tuple[str, int]:
+    """werkzeug's status text and code for ``status`` (what setting ``Response.status`` finds), found once."""
+    known = _STATUSES.get(status)
+    if known is None:
+        probe = BaseResponse(status=status)
+        known = probe.status, probe.status_code
+        if len(_STATUSES) < 256:
+            _STATUSES[status] = known
+    return known
 
 
 def _replace(fields: list[tuple[str, str]], name: str, value: str) -> None:

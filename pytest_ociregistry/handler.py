@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from urllib.parse import unquote, urlsplit
 
 from werkzeug.exceptions import ClientDisconnected
@@ -317,7 +317,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         """The request line, parsed, and the head's field lines (each with its line ending, without the blank line
         that ends the head); None at a clean end of input. A request line that cannot be one is refused before any
         field is read (a TLS hello has no blank line to wait for)."""
-        rfile = self.rfile
+        rfile = cast(io.BufferedReader, self.rfile)  # the socket's makefile("rb")
         buffered = rfile.peek(1)  # what has arrived (waiting for the first bytes)
         end = buffered.find(b"\r\n\r\n")
         if end > 0 and buffered[:1] not in b"\r\n" and buffered.count(b"\n", 0, end) == buffered.count(b"\r\n", 0, end):
