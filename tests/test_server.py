@@ -280,13 +280,13 @@ class TestIdleConnections:
             assert 0.25 < time.monotonic() - started < 2.0
 
     def test_each_connection_has_its_own_clock(self, oci_registry: OCIRegistry) -> None:
-        oci_registry.configure(idle_timeout=0.5)
+        oci_registry.configure(idle_timeout=1.0)
         with socket.create_connection(("127.0.0.1", oci_registry.port), timeout=5) as idle:
             idle.sendall(GET)
             assert idle.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
             with Wire(oci_registry.port) as busy:
-                for _ in range(4):  # 0.8 s of requests on another connection
+                for _ in range(12):  # 1.2 s of requests on another connection, a tenth of the timeout apart
                     assert busy.send(GET).response().status == b"HTTP/1.1 200 OK"
-                    time.sleep(0.2)
+                    time.sleep(0.1)
                 assert idle.recv(1) == b""  # the idle one was closed meanwhile
                 assert busy.send(GET).response().status == b"HTTP/1.1 200 OK"
