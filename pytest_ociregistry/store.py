@@ -103,21 +103,20 @@ class _Buffer:
     """Bytes received so far, hashed (sha256) as they arrive; in memory (a ``bytearray``, past ``MAP_AT`` bytes a
     :class:`~.memory.GrowingMap`), or past ``spill`` bytes in a file.
 
-    A large chunk in a map is hashed by a worker thread while the next chunk (or the next request) is read: only the
-    next hash, a growth of the map, a rollback or the digest wait for it.
+    Bytes in a map are hashed by a worker thread while the next chunks (or the next requests) are read, a batch at a
+    time: bytes that come while the worker is busy join its next batch. Only a growth of the map, a rollback or the
+    digest wait for the worker.
     """
 
     def __init__(self) -> None:
         self.data = bytearray()
+        self.size = 0
+        """How many bytes it holds."""
         self._large: GrowingMap | SpillFile | None = None
         self._sha256 = new_hash("sha256")
         self._hashing: Future[None] | None = None
         self._unhashed = 0
         """Where the bytes in a map that no hash has been asked for begin."""
-
-    @property
-    def size(self) -> int:
-        return self._large.size if self._large is not None else len(self.data)
 
     def write(
         self,
@@ -127,38 +126,44 @@ class _Buffer:
         *,
         append: bool = True,
         spill: int | None = None,
-    ) -> None:
-        """Append ``chunks`` at ``start`` (the current end when None); all or nothing.
+    ) -> int:
+        """Append ``chunks`` at ``start`` (the current end when None); all or nothing. Returns the new size.
 
         ``length`` is the number of bytes the client announced: receiving another count rolls back and raises.
         Without ``append``, data without a ``start`` is refused once the buffer holds some. Past ``spill`` bytes
         the buffer moves to a file (the ``blob_spill_size`` option).
         """
-        if start is not None and start != self.size:
-            raise ChunkOutOfOrder(start, self.size)
         mark = self.size
+        if start is not None and start != mark:
+            raise ChunkOutOfOrder(start, mark)
+        needs_range = start is None and mark > 0 and not append
         try:
             for chunk in chunks:
-                if chunk and start is None and mark and not append:
+                if chunk and needs_range:
                     raise ContentRangeRequired()
                 large = self._large
                 if spill is not None and not isinstance(large, SpillFile) and self.size + len(chunk) > spill:
                     with _disk_errors():
                         large = self._large = self._moved(SpillFile())
-                elif large is None and len(self.data) + len(chunk) > MAP_AT and memory.AVAILABLE:
+                elif large is None and self.size + len(chunk) > MAP_AT and memory.AVAILABLE:
                     large = self._large = self._moved(GrowingMap())
                 if isinstance(large, GrowingMap):
-                    if not large.fits(len(chunk)):
-                        self._hashed()  # the worker's view of the map must be released before the map can grow
-                    large.append(chunk)
-                    if large.size - self._unhashed >= HASH_LATER_AT:
+                    try:
+                        large.append(chunk)
+                    except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
+                        self._hashed()
+                        large.append(chunk)
+                    self.size = large.size
+                    if self.size - self._unhashed >= HASH_LATER_AT:
                         self._hash_later(large)
                 elif large is not None:
                     with _disk_errors():
                         large.append(chunk, self._hashed().update)  # hashed while the file is written
+                    self.size = large.size
                 else:
                     self.data += chunk
-                    self._hashed().update(chunk)
+                    self._sha256.update(chunk)  # no worker hashes a bytearray
+                    self.size = len(self.data)
         except BaseException:
             self.truncate(mark)
             raise
@@ -166,6 +171,7 @@ class _Buffer:
             received = self.size - mark
             self.truncate(mark)
             raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
+        return self.size
 
     def _moved(self, large: GrowingMap | SpillFile) -> GrowingMap | SpillFile:
         """``large``, holding the bytes received so far, all hashed (which this buffer then no longer holds)."""
@@ -180,7 +186,10 @@ class _Buffer:
         return large
 
     def _hash_later(self, large: GrowingMap) -> None:
-        """Hash the map's bytes not hashed yet in a worker thread (which releases the view of them when done)."""
+        """Hash the map's bytes not hashed yet in a worker thread (which releases the view of them when done), unless
+        the worker is still busy with earlier bytes: then these join its next batch (the request goes on)."""
+        if self._hashing is not None and not self._hashing.done():
+            return
         hasher = self._hashed()
         self._hashing = _HASHERS.submit(_update, hasher, large.view(self._unhashed))
         self._unhashed = large.size
@@ -222,6 +231,7 @@ class _Buffer:
             self._large.truncate(size)
         else:
             del self.data[size:]
+        self.size = size
         self._sha256 = new_hash("sha256")
         self._sha256.update(self.contents())
         self._unhashed = size
@@ -631,7 +641,7 @@ class Store:
                 upload.invalid = True  # a chunk sent again: the session cannot resume
                 raise UploadInvalidated()
             try:
-                upload.buffer.write(
+                size = upload.buffer.write(
                     chunks, start, length, append=not options.require_content_range, spill=options.blob_spill_size
                 )
             except Exception as e:
@@ -641,9 +651,9 @@ class Store:
             self._fence(ErrorCode.BLOB_UPLOAD_UNKNOWN)  # the upload written to is gone with the reset
             upload.patched = True
             upload.last_chunk_start = mark
-            if upload.first_chunk_end is None and upload.size:
-                upload.first_chunk_end = upload.size
-            return upload.size
+            if upload.first_chunk_end is None and size:
+                upload.first_chunk_end = size
+            return size
 
     def commit_upload(
         self,

@@ -6,10 +6,12 @@ import contextlib
 import json
 import sys
 import threading
+from typing import Any
 
 import pytest
 
 from pytest_ociregistry import Options, RegistryError, Store, memory
+from pytest_ociregistry import store as store_module
 from pytest_ociregistry.errors import ErrorCode
 from pytest_ociregistry.names import digest_of
 
@@ -255,6 +257,40 @@ def test_a_large_upload_is_hashed_right_whatever_its_chunks(store: Store, monkey
         store.write_upload("r", upload.id, [view[: 3 * MiB]])
         digest = digest_of(data, algorithm)
         assert store.commit_upload("r", upload.id, digest, [view[3 * MiB :]]).data == data
+
+
+@pytest.mark.skipif(not memory.AVAILABLE, reason="uploads are hashed by a worker only in maps (64-bit Linux)")
+def test_a_write_does_not_wait_for_a_busy_hash_worker(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes that come while the worker hashes earlier ones join its next batch: with the worker held, writes go on
+    (the old code waited for it at each batch); the digest, which waits, still covers every byte once."""
+    release = threading.Event()
+    batches: list[int] = []
+    update = store_module._update
+
+    def held(hasher: Any, view: memoryview) -> None:
+        batches.append(view.nbytes)
+        release.wait(60)
+        update(hasher, view)
+
+    monkeypatch.setattr(store_module, "_update", held)
+    data = large_blob(4 * MiB + 5)
+    upload = store.start_upload("r")
+    written = threading.Event()
+
+    def write_all() -> None:
+        for at in range(0, len(data), 16 << 10):
+            store.write_upload("r", upload.id, [data[at : at + (16 << 10)]], start=at)
+        written.set()
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    try:
+        assert written.wait(30), "a write waited for the hash worker"
+        assert len(batches) == 1  # the first batch is still being hashed: nothing else was handed over
+    finally:
+        release.set()
+        writer.join(30)
+    assert store.commit_upload("r", upload.id, digest_of(data)).data == data
 
 
 @pytest.mark.parametrize("chunk", [70_001, 100 << 10, 300 << 10])
