@@ -263,6 +263,20 @@ class RequestBody(io.RawIOBase):
         return self.done
 
 
+class _NoBody(RequestBody):
+    """The body of a request that has none: one instance for all of them, since it has no state to keep (a stream
+    object costs more to make and finalize than the rest of a small request's parse)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, 0)
+
+    def close(self) -> None:
+        """Shared: never closed."""
+
+
+_NO_BODY = _NoBody()
+
+
 class KeepAliveRequestHandler(WSGIRequestHandler):
     """Serves WSGI over HTTP/1.1 with persistent connections."""
 
@@ -502,7 +516,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         """Run the application on the parsed request, send its answer, and leave the connection ready for the next
         request (or marked to close)."""
         environ = self.environ = self.make_environ()
-        body = environ["wsgi.input"] = RequestBody(self.rfile, length, send_continue)
+        body = environ["wsgi.input"] = _NO_BODY if length == 0 else RequestBody(self.rfile, length, send_continue)
         environ["wsgi.input_terminated"] = True  # the body stream ends where the body does
         if length is None:
             environ.pop("CONTENT_LENGTH", None)  # chunked framing overrides any Content-Length

@@ -405,3 +405,18 @@ def test_chunked_upload_through_http_client_matches_digest(oci_registry: OCIRegi
                   % digest_of(data).encode() + chunks + b"0\r\n\r\n")
         assert wire.response().status == b"HTTP/1.1 201 Created"
     assert oci_registry.store.get_blob("foo", digest_of(data)).data == data
+
+
+def test_a_handler_closing_a_bodiless_request_s_stream_harms_no_later_request(oci_registry: OCIRegistry) -> None:
+    """Requests without a body share one empty body stream: a handler closing it closes nothing of another's."""
+
+    def close_stream(request: Any) -> Response:
+        text = f"{request.stream.read()!r} {list(request.stream)!r}"  # iterating checks that it is open
+        request.stream.close()
+        return Response(text)
+
+    oci_registry.expect_request("/close").respond_with_handler(close_stream)
+    with Wire(oci_registry.port) as wire:
+        for _ in range(2):
+            assert wire.send(b"GET /close HTTP/1.1\r\nHost: x\r\n\r\n").response().body == b"b'' []"
+        assert wire.send(b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n").response().status == b"HTTP/1.1 200 OK"
