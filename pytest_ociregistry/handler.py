@@ -397,8 +397,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             raise _Refusal(400, "too many Host headers")
         if http11 and not hosts:
             raise _Refusal(400, "missing required Host header")
-        connection = _tokens(framing["connection"]) if "connection" in framing else set()
-        self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
+        if "connection" in framing:
+            connection = _tokens(framing["connection"])
+            self.close_connection = "close" in connection or (not http11 and "keep-alive" not in connection)
+        else:
+            self.close_connection = not http11
 
         length: int | None = 0
         codings = framing.get("transfer-encoding")
@@ -445,12 +448,16 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             query = url.query
             if url.scheme and url.netloc:  # absolute form: its authority is the host
                 host = url.netloc
-        raw_uri = _wsgi_str(target)
+        if "%" in path:
+            path = unquote(path)
         environ["wsgi.errors"] = sys.stderr
         environ["REQUEST_METHOD"] = self.command
-        environ["PATH_INFO"] = _wsgi_str(unquote(path))
-        environ["QUERY_STRING"] = _wsgi_str(query)
-        environ["REQUEST_URI"] = environ["RAW_URI"] = raw_uri
+        if target.isascii() and path.isascii():  # the usual case: WSGI's strings are the text itself
+            environ["PATH_INFO"], environ["QUERY_STRING"] = path, query
+            environ["REQUEST_URI"] = environ["RAW_URI"] = target
+        else:
+            environ["PATH_INFO"], environ["QUERY_STRING"] = _wsgi_str(path), _wsgi_str(query)
+            environ["REQUEST_URI"] = environ["RAW_URI"] = _wsgi_str(target)
         environ["SERVER_PROTOCOL"] = self.request_version
         for name, value in self.fields:
             key = _ENVIRON_KEYS.get(name) or environ_key(name)
@@ -575,12 +582,12 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):  # a name or value broke a line
             raise ValueError(f"a response header field holds a line break: {headers!r}")
         out.append(fields.encode("latin-1"))
-        names = {name.lower() for name, _ in headers}
-        if "connection" in names and any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
+        lowered = "\n" + fields.lower()  # each field's name follows a line feed
+        if "\nconnection:" in lowered and any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
             self.close_connection = True
         bodiless = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or code < 200
         http11 = self.request_version != "HTTP/1.0"
-        framed = bodiless or "content-length" in names
+        framed = bodiless or "\ncontent-length:" in lowered
         chunked = not framed and http11
         if not framed and not http11:  # an HTTP/1.0 client reads the body to the end of the connection
             self.close_connection = True
