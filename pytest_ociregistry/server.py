@@ -268,7 +268,7 @@ class RegistryServer(HTTPServer):
     def respond(self, environ: dict[str, Any]) -> Response:
         """What the WSGI application (``Request.application(self.application)``) answers, as the response object:
         the keep-alive handler sends it without the WSGI calls."""
-        request = Request(environ)
+        request = Request(environ, populate_request=False)  # no environ["werkzeug.request"]: no cycle for the GC
         try:
             return self.application(request)
         except HTTPException as e:
