@@ -6,12 +6,18 @@ written are never resident), so it does not move as it fills; and the kernel is 
 (``MADV_HUGEPAGE``), so memory is faulted in 2 MiB at a time. A reservation outgrown is extended with ``mremap(2)``
 (the kernel moves the mapping, not the bytes). Only 64-bit Linux has all of this: elsewhere uploads stay in a
 ``bytearray``.
+
+Even 2 MiB at a time, the kernel's allocating and zeroing of fresh memory costs more than the copies into it: a worker
+thread has it done ahead of the bytes (:meth:`GrowingMap.fault_ahead`, ``MADV_POPULATE_WRITE``, Linux 5.14), so that
+the requests copy into memory already there.
 """
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import sys
+from collections.abc import Callable
 
 AVAILABLE = sys.platform == "linux" and sys.maxsize > 2**32
 """Whether maps are used: an anonymous map grows with ``mremap(2)``, which only Linux has; the reservations need a
@@ -19,6 +25,10 @@ AVAILABLE = sys.platform == "linux" and sys.maxsize > 2**32
 RESERVE = 1 << 30
 """Address space a map reserves at first (1 GiB: no memory until written)."""
 HUGE_PAGE = 2 << 20
+FAULT_AHEAD = 4 << 20
+"""How far past a map's end :meth:`GrowingMap.fault_ahead` has memory faulted in (given back when the map is cut to
+its size)."""
+_MADV_POPULATE_WRITE = 23  # Linux 5.14: fault pages in writable, as a write would, without writing
 
 
 class MappedBytes(mmap.mmap):
@@ -37,6 +47,8 @@ class GrowingMap:
     def __init__(self) -> None:
         self.size = 0
         self._map = _new_map()
+        self._faulted = 0
+        """Memory below this is faulted in (by :meth:`fault_ahead`, or by the appends themselves)."""
 
     def fits(self, more: int) -> bool:
         """Whether ``more`` bytes can be appended without growing the map."""
@@ -50,6 +62,23 @@ class GrowingMap:
                 self._map.resize(-(-max(end, 2 * len(self._map)) // HUGE_PAGE) * HUGE_PAGE)
             self._map[self.size : end] = view.cast("B")
         self.size = end
+
+    def fault_ahead(self) -> None:
+        """Have the kernel fault in the memory of the next ``FAULT_AHEAD`` bytes past the end, so that appends copy
+        into memory already there. Slow (the kernel zeroes what it allocates), and done without the GIL: meant for a
+        worker thread, one at a time per map, while the owner goes on appending (which it may: the contents do not
+        change). The map cannot grow meanwhile."""
+        end = self.size  # the owner may be appending: one reading of it
+        ahead = min(end + FAULT_AHEAD, len(self._map))
+        start = max(self._faulted, end) // mmap.PAGESIZE * mmap.PAGESIZE
+        if _madvise is None or ahead - start < FAULT_AHEAD // 2:
+            return  # far enough ahead already (a call per batch of a few small chunks would cost more than it saves)
+        held = ctypes.c_char.from_buffer(self._map, start)  # a view: the map cannot move while it is held
+        try:
+            failed = _madvise(ctypes.addressof(held), ahead - start, _MADV_POPULATE_WRITE)
+        finally:
+            del held
+        self._faulted = len(self._map) if failed else ahead  # an older kernel refuses: the appends fault as before
 
     def truncate(self, size: int) -> None:
         self.size = size  # the bytes past it are never read, and are written over by the next append
@@ -66,6 +95,20 @@ class GrowingMap:
         if len(self._map) != self.size:
             self._map.resize(self.size)
         return self._map
+
+
+def _libc_madvise() -> Callable[[int, int, int], int] | None:
+    """``madvise(2)`` through ctypes, which (unlike ``mmap.madvise``) lets other threads run during the call."""
+    try:
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+    except (AttributeError, OSError):
+        return None
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    madvise.restype = ctypes.c_int
+    return madvise
+
+
+_madvise = _libc_madvise() if AVAILABLE else None
 
 
 def _new_map() -> MappedBytes:

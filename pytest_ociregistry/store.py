@@ -191,7 +191,7 @@ class _Buffer:
         if self._hashing is not None and not self._hashing.done():
             return
         hasher = self._hashed()
-        self._hashing = _HASHERS.submit(_update, hasher, large.view(self._unhashed))
+        self._hashing = _HASHERS.submit(_update, hasher, large.view(self._unhashed), large)
         self._unhashed = large.size
 
     def _hashed(self) -> hashlib._Hash:
@@ -251,9 +251,11 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_new_hashers)
 
 
-def _update(hasher: hashlib._Hash, view: memoryview) -> None:
+def _update(hasher: hashlib._Hash, view: memoryview, large: GrowingMap) -> None:
+    """A worker's batch: hash ``view`` (then let it go), and have the map's next memory faulted in."""
     with view:
         hasher.update(view)
+    large.fault_ahead()
 
 
 class Upload:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import platform
+import resource
+
 import pytest
 
 from pytest_ociregistry import memory
-from pytest_ociregistry.memory import HUGE_PAGE, GrowingMap
+from pytest_ociregistry.memory import FAULT_AHEAD, HUGE_PAGE, GrowingMap
 
 pytestmark = pytest.mark.skipif(not memory.AVAILABLE, reason="growing maps are used on 64-bit Linux only")
 
@@ -39,3 +42,26 @@ def test_a_map_cannot_grow_under_a_view(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_an_empty_map_has_empty_contents() -> None:
     assert GrowingMap().contents() == b""
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    release = platform.release().split("-")[0].split(".")
+    return (int(release[0]), int(release[1])) >= (major, minor)
+
+
+@pytest.mark.skipif(not _kernel_at_least(5, 14), reason="MADV_POPULATE_WRITE is Linux 5.14+ (older: appends fault)")
+def test_memory_is_faulted_in_ahead_of_the_bytes() -> None:
+    """After ``fault_ahead`` the next bytes go into memory already there (no page fault), and the bytes before stay."""
+    grown = GrowingMap()
+    grown.append(b"abc")
+    grown.fault_ahead()
+    more = b"x" * (FAULT_AHEAD - HUGE_PAGE)
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    grown.append(more)
+    assert resource.getrusage(resource.RUSAGE_THREAD).ru_minflt == faults
+    fresh = GrowingMap()  # and without it, the same append faults
+    fresh.append(b"abc")
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    fresh.append(more)
+    assert resource.getrusage(resource.RUSAGE_THREAD).ru_minflt > faults
+    assert grown.contents() == fresh.contents() == b"abc" + more
