@@ -50,10 +50,6 @@ class GrowingMap:
         self._faulted = 0
         """Memory below this is faulted in (by :meth:`fault_ahead`, or by the appends themselves)."""
 
-    def fits(self, more: int) -> bool:
-        """Whether ``more`` bytes can be appended without growing the map."""
-        return self.size + more <= len(self._map)
-
     def append(self, chunk: bytes | bytearray | memoryview) -> None:
         """Append ``chunk``; the map grows if it must (then no view of it may be held: ``BufferError``)."""
         with memoryview(chunk) as view:
