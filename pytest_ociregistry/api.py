@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import routes
 from .auth import Access, EmptyCatalog, MixedScopes
+from .body import Body
 from .errors import (
     ChunkOutOfOrder,
     ContentRangeRequired,
@@ -47,7 +48,6 @@ from .store import Blob, Manifest, Store
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1 << 20
 PULL_CHUNK_SIZE = 4 << 20
 # Set by a server (our keep-alive handler) that writes memoryviews as they are: blob bodies are then not copied.
 BUFFERS_OK_KEY = "ociregistry.buffers_ok"
@@ -180,25 +180,11 @@ def _json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def body_chunks(request: Request) -> Iterator[memoryview]:
-    """The request body in chunks, as it arrives (``Transfer-Encoding: chunked`` bodies included).
-
-    The chunks are views of one reused buffer: each is valid until the next is read (the store copies each once).
-    """
-    left = _content_length(request)
-    if left == 0:
-        return
-    stream = _body_stream(request)
-    # A buffer no larger than the body: a 16 KiB PATCH does not allocate (and zero) a whole chunk.
-    view = memoryview(bytearray(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left)))
-    while left is None or left > 0:
-        # Never ask for more than is left: werkzeug's LimitedStream would read into a temporary buffer instead.
-        n = stream.readinto(view if left is None else view[: min(CHUNK_SIZE, left)])
-        if not n:
-            return
-        if left is not None:
-            left -= n
-        yield view[:n]
+def body_chunks(request: Request) -> Body:
+    """The request body, to iterate in chunks as it arrives (``Transfer-Encoding: chunked`` bodies included) or to
+    read in place (see :class:`~pytest_ociregistry.body.Body`)."""
+    length = _content_length(request)
+    return Body(_body_stream(request) if length != 0 else None, length)
 
 
 def _body_stream(request: Request) -> Any:

@@ -54,10 +54,26 @@ class GrowingMap:
         """Append ``chunk``; the map grows if it must (then no view of it may be held: ``BufferError``)."""
         with memoryview(chunk) as view:
             end = self.size + view.nbytes
-            if end > len(self._map):
-                self._map.resize(-(-max(end, 2 * len(self._map)) // HUGE_PAGE) * HUGE_PAGE)
+            self.make_room(view.nbytes)
             self._map[self.size : end] = view.cast("B")
         self.size = end
+
+    def make_room(self, n: int) -> None:
+        """Have room for ``n`` more bytes: the map grows if it must (then no view of it may be held:
+        ``BufferError``)."""
+        end = self.size + n
+        if end > len(self._map):
+            self._map.resize(-(-max(end, 2 * len(self._map)) // HUGE_PAGE) * HUGE_PAGE)
+
+    def read_in(self, readinto: Callable[[memoryview], int], n: int) -> int:
+        """Append up to ``n`` bytes that ``readinto`` writes in place, into the view of the map's next ``n`` bytes
+        it is given (returning how many it wrote). The map grows first if it must (then no view of it may be held:
+        ``BufferError``, before anything is read). Returns how many bytes came."""
+        self.make_room(n)
+        with memoryview(self._map) as whole:
+            came = readinto(whole[self.size : self.size + n])
+        self.size += came
+        return came
 
     def fault_ahead(self) -> None:
         """Have the kernel fault in the memory of the next ``FAULT_AHEAD`` bytes past the end, so that appends copy

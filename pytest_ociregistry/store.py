@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from . import memory
 from .acceptance import check_manifest
+from .body import Body
 from .errors import (
     ChunkedUploadRefused,
     ChunkOutOfOrder,
@@ -127,7 +128,8 @@ class _Buffer:
         append: bool = True,
         spill: int | None = None,
     ) -> int:
-        """Append ``chunks`` at ``start`` (the current end when None); all or nothing. Returns the new size.
+        """Append ``chunks`` at ``start`` (the current end when None); all or nothing. Returns the new size. A
+        :class:`~.body.Body` of known length whose bytes go to a map is read straight into it.
 
         ``length`` is the number of bytes the client announced: receiving another count rolls back and raises.
         Without ``append``, data without a ``start`` is refused once the buffer holds some. Past ``spill`` bytes
@@ -138,32 +140,13 @@ class _Buffer:
             raise ChunkOutOfOrder(start, mark)
         needs_range = start is None and mark > 0 and not append
         try:
-            for chunk in chunks:
-                if chunk and needs_range:
-                    raise ContentRangeRequired()
-                large = self._large
-                if spill is not None and not isinstance(large, SpillFile) and self.size + len(chunk) > spill:
-                    with _disk_errors():
-                        large = self._large = self._moved(SpillFile())
-                elif large is None and self.size + len(chunk) > MAP_AT and memory.AVAILABLE:
-                    large = self._large = self._moved(GrowingMap())
-                if isinstance(large, GrowingMap):
-                    try:
-                        large.append(chunk)
-                    except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
-                        self._hashed()
-                        large.append(chunk)
-                    self.size = large.size
-                    if self.size - self._unhashed >= HASH_LATER_AT:
-                        self._hash_later(large)
-                elif large is not None:
-                    with _disk_errors():
-                        large.append(chunk, self._hashed().update)  # hashed while the file is written
-                    self.size = large.size
-                else:
-                    self.data += chunk
-                    self._sha256.update(chunk)  # no worker hashes a bytearray
-                    self.size = len(self.data)
+            if isinstance(chunks, Body) and chunks.length is not None and not needs_range:
+                self._read(chunks, chunks.length, spill)
+            else:
+                for chunk in chunks:
+                    if chunk and needs_range:
+                        raise ContentRangeRequired()
+                    self._append(chunk, spill)
         except BaseException:
             self.truncate(mark)
             raise
@@ -172,6 +155,55 @@ class _Buffer:
             self.truncate(mark)
             raise RegistryError(ErrorCode.SIZE_INVALID, f"expected {length} bytes, received {received}")
         return self.size
+
+    def _read(self, body: Body, n: int, spill: int | None) -> None:
+        """Append ``body``, of ``n`` bytes: read in place when they go to a map, in chunks otherwise."""
+        large = self._large_for(n, spill)
+        if not isinstance(large, GrowingMap):
+            for chunk in body:
+                self._append(chunk, spill)
+            return
+        try:
+            large.read_in(body.readinto, n)
+        except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
+            self._hashed()
+            large.read_in(body.readinto, n)
+        self._stored_in_map(large)
+
+    def _append(self, chunk: Chunk, spill: int | None) -> None:
+        large = self._large_for(len(chunk), spill)
+        if isinstance(large, GrowingMap):
+            try:
+                large.append(chunk)
+            except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
+                self._hashed()
+                large.append(chunk)
+            self._stored_in_map(large)
+        elif large is not None:
+            with _disk_errors():
+                large.append(chunk, self._hashed().update)  # hashed while the file is written
+            self.size = large.size
+        else:
+            self.data += chunk
+            self._sha256.update(chunk)  # no worker hashes a bytearray
+            self.size = len(self.data)
+
+    def _large_for(self, n: int, spill: int | None) -> GrowingMap | SpillFile | None:
+        """Where ``n`` more bytes go: a file past ``spill`` bytes, a map past ``MAP_AT`` (the bytes so far move
+        there), else (None) the bytearray."""
+        large = self._large
+        if spill is not None and not isinstance(large, SpillFile) and self.size + n > spill:
+            with _disk_errors():
+                large = self._large = self._moved(SpillFile())
+        elif large is None and self.size + n > MAP_AT and memory.AVAILABLE:
+            large = self._large = self._moved(GrowingMap())
+        return large
+
+    def _stored_in_map(self, large: GrowingMap) -> None:
+        """Bytes were appended to the map: a worker hashes them once enough are waiting."""
+        self.size = large.size
+        if self.size - self._unhashed >= HASH_LATER_AT:
+            self._hash_later(large)
 
     def _moved(self, large: GrowingMap | SpillFile) -> GrowingMap | SpillFile:
         """``large``, holding the bytes received so far, all hashed (which this buffer then no longer holds)."""
@@ -233,7 +265,13 @@ class _Buffer:
             del self.data[size:]
         self.size = size
         self._sha256 = new_hash("sha256")
-        self._sha256.update(self.contents())
+        if isinstance(self._large, GrowingMap):
+            # hashed where it lies, the map left as it is: a read cut short may still hold a view of it (its
+            # traceback's), and a map cannot be cut to size while one is
+            with self._large.view() as kept:
+                self._sha256.update(kept)
+        else:
+            self._sha256.update(self.contents())
         self._unhashed = size
 
 

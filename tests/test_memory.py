@@ -40,6 +40,27 @@ def test_a_map_cannot_grow_under_a_view(monkeypatch: pytest.MonkeyPatch) -> None
     assert grown.contents() == b"x" * HUGE_PAGE + b"y"
 
 
+def test_bytes_read_in_place_grow_the_map_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``read_in``: the reader writes into the map's next bytes (grown first if need be); only what it says came
+    counts; under a view the map refuses to grow before anything is read."""
+    monkeypatch.setattr(memory, "RESERVE", HUGE_PAGE)
+    grown = GrowingMap()
+    grown.append(b"x" * (HUGE_PAGE - 2))
+    given: list[int] = []
+
+    def reader(view: memoryview) -> int:
+        given.append(view.nbytes)
+        view[:5] = b"hello"
+        return 5
+
+    with grown.view(), pytest.raises(BufferError):
+        grown.read_in(reader, 10)
+    assert given == [] and grown.size == HUGE_PAGE - 2
+    assert grown.read_in(reader, 10) == 5
+    assert given == [10] and grown.size == HUGE_PAGE + 3 and len(grown._map) == 2 * HUGE_PAGE
+    assert grown.contents() == b"x" * (HUGE_PAGE - 2) + b"hello"
+
+
 def test_an_empty_map_has_empty_contents() -> None:
     assert GrowingMap().contents() == b""
 

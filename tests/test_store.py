@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 
 from pytest_ociregistry import Options, RegistryError, Store, memory
 from pytest_ociregistry import store as store_module
+from pytest_ociregistry.body import Body
 from pytest_ociregistry.errors import ErrorCode
 from pytest_ociregistry.names import digest_of
+from pytest_ociregistry.store import Chunk
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MiB = 1 << 20
@@ -229,10 +233,23 @@ def large_blob(size: int) -> bytes:
     return bytes(i * 7 % 251 for i in range(251)) * (size // 251) + b"!" * (size % 251)
 
 
-def test_a_large_upload_is_hashed_right_whatever_its_chunks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def chunks_of(data: bytes | memoryview, announced: int | None = None) -> Iterable[Chunk]:
+    """``data`` as one chunk (``announced``, the length the client says, is the caller's to pass on)."""
+    return [data]
+
+
+def body_of(data: bytes | memoryview, announced: int | None = None) -> Body:
+    """``data`` as a request body of ``announced`` bytes (default: its length), read from a stream."""
+    return Body(io.BytesIO(bytes(data)), len(data) if announced is None else announced)
+
+
+@pytest.mark.parametrize("feed", [chunks_of, body_of])
+def test_a_large_upload_is_hashed_right_whatever_its_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch, feed: Callable[..., Iterable[Chunk]]
+) -> None:
     """Past MAP_AT an upload is in a map and hashed in a worker thread behind the requests: every byte is hashed
-    once, in order, through small and large chunks, a map that grows under it, a rollback, a refused digest, the
-    last bytes that no worker was handed, and another algorithm."""
+    once, in order, through small and large chunks (or bodies read in place), a map that grows under it, a rollback,
+    a refused digest, the last bytes that no worker was handed, and another algorithm."""
     monkeypatch.setattr(memory, "RESERVE", memory.HUGE_PAGE)  # the map grows several times
     sizes = [16 << 10] * 100 + [MiB] * 3 + [5000, 3 * MiB, 1]
     data = large_blob(sum(sizes) + 777)
@@ -240,17 +257,17 @@ def test_a_large_upload_is_hashed_right_whatever_its_chunks(store: Store, monkey
     upload = store.start_upload("r")
     at = 0
     for size in sizes:
-        assert store.write_upload("r", upload.id, [view[at : at + size]], start=at) == at + size
+        assert store.write_upload("r", upload.id, feed(view[at : at + size]), start=at) == at + size
         at += size
         if at > 2 * MiB and size == MiB:  # a body cut short inside the map: rolled back, then sent again
             with pytest.raises(RegistryError, match="SIZE_INVALID"):
-                store.write_upload("r", upload.id, [view[at : at + 100]], start=at, length=200)
+                store.write_upload("r", upload.id, feed(view[at : at + 100], 200), start=at, length=200)
             assert upload.size == at
     with pytest.raises(RegistryError, match="DIGEST_INVALID"):
-        store.commit_upload("r", upload.id, digest_of(data), [view[at:-1]])  # one byte short
+        store.commit_upload("r", upload.id, digest_of(data), feed(view[at:-1]))  # one byte short
     assert upload.size == at
-    store.write_upload("r", upload.id, [view[at:-7]])
-    blob = store.commit_upload("r", upload.id, digest_of(data), [view[-7:]])
+    store.write_upload("r", upload.id, feed(view[at:-7]))
+    blob = store.commit_upload("r", upload.id, digest_of(data), feed(view[-7:]))
     assert (blob.digest, len(blob.data)) == (digest_of(data), len(data)) and blob.data == data
     for algorithm in ("sha512", "sha256"):  # the other algorithm hashes the map where it lies
         upload = store.start_upload("r")
@@ -302,5 +319,62 @@ def test_a_large_upload_spills_with_its_hash(chunk: int) -> None:
     upload = store.start_upload("r")
     for at in range(0, len(data), chunk):
         store.write_upload("r", upload.id, [data[at : at + chunk]])
+    blob = store.commit_upload("r", upload.id, digest_of(data))
+    assert bytes(blob.data) == data and type(blob.data).__name__ == "Spilled"
+
+
+class Recording(io.BytesIO):
+    """A body's stream that records what each read was given to fill, and can fail after ``fail_after`` bytes."""
+
+    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
+        super().__init__(data)
+        self.fail_after = fail_after
+        self.given: list[object] = []
+
+    def readinto(self, buffer: Any) -> int:
+        self.given.append(buffer.obj)
+        if self.fail_after is not None and self.tell() >= self.fail_after:
+            raise ConnectionResetError("the client is gone")
+        return super().readinto(buffer[: 4096 if self.fail_after is not None else None])
+
+
+@pytest.mark.skipif(not memory.AVAILABLE, reason="uploads are in maps only on 64-bit Linux")
+def test_a_body_bound_for_a_map_is_read_into_it(store: Store) -> None:
+    """A body of known length read in place: its stream is given the map's own memory (no buffer, no copy); the
+    first MiB, in a bytearray, and a body of unknown length, come in chunks."""
+    data = large_blob(2 * MiB + 16 * 1024)
+    upload = store.start_upload("r")
+    first = Recording(data[:MiB])
+    store.write_upload("r", upload.id, Body(first, MiB))
+    second = Recording(data[MiB : 2 * MiB])
+    store.write_upload("r", upload.id, Body(second, MiB))
+    unknown = Recording(data[2 * MiB :])
+    store.write_upload("r", upload.id, Body(unknown, None))
+    assert {type(obj) for obj in first.given} == {bytearray}
+    assert {type(obj) for obj in second.given} == {memory.MappedBytes}
+    assert {type(obj) for obj in unknown.given} == {bytearray}
+    assert store.commit_upload("r", upload.id, digest_of(data)).data == data
+
+
+@pytest.mark.skipif(not memory.AVAILABLE, reason="uploads are in maps only on 64-bit Linux")
+def test_a_body_that_fails_while_read_into_a_map_is_rolled_back(store: Store) -> None:
+    """The stream fails halfway through a body read in place (its traceback still holds views of the map): the
+    stream's error, not a ``BufferError``; the upload is as before, and goes on to the right digest."""
+    data = large_blob(3 * MiB)
+    upload = store.start_upload("r")
+    store.write_upload("r", upload.id, body_of(data[: 2 * MiB]))
+    with pytest.raises(ConnectionResetError):
+        store.write_upload("r", upload.id, Body(Recording(data[2 * MiB :], fail_after=MiB // 2), MiB))
+    assert upload.size == 2 * MiB
+    store.write_upload("r", upload.id, body_of(data[2 * MiB :]), start=2 * MiB)
+    assert store.commit_upload("r", upload.id, digest_of(data)).data == data
+
+
+def test_a_body_past_the_spill_size_goes_to_the_file() -> None:
+    store = Store(Options(blob_spill_size=2 * MiB))
+    data = large_blob(3 * MiB + 5)
+    upload = store.start_upload("r")
+    for at in range(0, len(data), MiB):
+        store.write_upload("r", upload.id, body_of(data[at : at + MiB]), start=at)
     blob = store.commit_upload("r", upload.id, digest_of(data))
     assert bytes(blob.data) == data and type(blob.data).__name__ == "Spilled"
