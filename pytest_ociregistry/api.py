@@ -108,11 +108,16 @@ class Response(BaseResponse):
         self.response = [] if response is None else response
 
     def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
-        if self.status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
+        if self._status_code in (204, 304):  # a bodiless status carries no length (RFC 9110)
             self.headers.pop("Content-Length", None)
-        elif "Content-Length" not in self.headers and isinstance(self.response, list):
-            self.headers.add("Content-Length", str(sum(len(part) for part in self.response)))
+        elif isinstance(self.response, list) and not _has_header(self.headers, "Content-Length"):
+            self.headers._list.append(("Content-Length", str(sum(len(part) for part in self.response))))
         return self.headers
+
+    def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Iterable[bytes], str, list[tuple[str, str]]]:
+        """werkzeug's, without its copies of the header list through ``Headers``' own methods."""
+        headers = self.get_wsgi_headers(environ)
+        return self.get_app_iter(environ), self._status, headers._list[:]
 
     def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
         """The body to send: werkzeug wraps every body in a ``ClosingIterator``; a buffered one with nothing to call
@@ -155,13 +160,13 @@ def _set_default(headers: Headers, name: str, value: str) -> None:
     """``headers.setdefault(name, value)`` without its cost: werkzeug's builds and raises an HTTP exception when the
     header is missing, the usual case here."""
     if not _has_header(headers, name):
-        headers.add(name, value)
+        headers._list.append((name, value))  # (add() would check the value: the handler checks what it sends)
 
 
 def _has_header(headers: Headers, name: str) -> bool:
     """Whether ``headers`` has a field ``name`` (a plain loop: a generator would cost more than the walk)."""
     lower = name.lower()
-    for key, _ in headers:
+    for key, _ in headers._list:
         if key.lower() == lower:
             return True
     return False

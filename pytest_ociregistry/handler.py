@@ -603,7 +603,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         elif not self.close_connection:
             out.append(b"Connection: keep-alive\r\n")
         out.append(b"\r\n")
-        write = self.wfile.write
+        write = self.connection.sendall  # (wfile.write: the same sendall, through a Python wrapper)
         if not bodiless and not chunked and 0 < len(first) <= SMALL_BODY:
             out.append(first)  # a small body goes out in the same write as the headers: one send, not two
             first = b""
