@@ -440,6 +440,7 @@ class Store:
         self._repos: dict[str, Repository] = {}
         self._sorted_repos: list[str] = []
         self._generation = 0
+        self._now = _Request(self, self._options, 0)  # what a request begun now is bound to
         self._retired: set[str] = set()  # ids this store made up for uploads that a reset() discarded
 
     @property
@@ -450,7 +451,9 @@ class Store:
 
     @options.setter
     def options(self, value: Options) -> None:
-        self._options = value
+        with self._lock:  # (reset() replaces the binding too)
+            self._options = value
+            self._now = _Request(self, value, self._generation)
 
     def request(self) -> AbstractContextManager[None]:
         """Serve one request in this block: it sees one snapshot of :attr:`options`, whatever is assigned meanwhile,
@@ -459,7 +462,7 @@ class Store:
         bound = _REQUEST.get()
         if bound is not None and bound.store is self:
             return nullcontext()
-        return _Binding(_Request(self, self._options, self._generation))
+        return _Binding(self._now)
 
     def reset(self, snapshot: Snapshot | None = None) -> None:
         """Forget all content (or go back to ``snapshot``'s: O(repositories), sharing its blobs and manifests), and
@@ -469,6 +472,7 @@ class Store:
             self._retired.update(u.id for repo in self._repos.values() for u in repo.uploads.values() if u.made_up)
             self._restore(snapshot)
             self._generation += 1
+            self._now = _Request(self, self._options, self._generation)
 
     def _restore(self, snapshot: Snapshot | None) -> None:
         self._repos = dict(snapshot.repos) if snapshot else {}

@@ -107,6 +107,21 @@ def test_reset_forgets_everything(store: Store) -> None:
     assert store.repositories() == ([], False)
 
 
+def test_a_request_begun_after_a_reset_or_new_options_sees_them(store: Store) -> None:
+    """A request is bound to the store's generation and options of its start: one begun after a reset writes
+    into the new generation, one begun after an assignment sees the new options (and one begun before, the old)."""
+    before = store.request()
+    store.reset()
+    with store.request():
+        assert store.put_blob("r", [b"x"], digest_of(b"x")).digest == digest_of(b"x")
+    with before, pytest.raises(RegistryError, match="NAME_UNKNOWN"):
+        store.put_blob("r", [b"y"], digest_of(b"y"))
+    changed = Options(delete_enabled=False)
+    store.options = changed
+    with store.request():
+        assert store.options is changed
+
+
 # The store lock ------------------------------------------------------------------------------------------------
 
 
