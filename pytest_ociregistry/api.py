@@ -253,7 +253,7 @@ class RegistryApp:
                 token = auth.handle_token(
                     request, refuse_delete=options.token_refuses_delete, same_type=options.token_rejects_mixed_scopes
                 )
-                return self._decorate(request, token)
+                return self._decorate(request, token, options)
             try:
                 query = request.args if request.environ.get("QUERY_STRING") else _NO_QUERY  # none: nothing to parse
                 route = routes.parse(request.method, request.path, query, options)
@@ -285,7 +285,7 @@ class RegistryApp:
             response = self._error(request, RegistryError(ErrorCode.UNKNOWN, "internal server error"))
         for name, value in counted:
             _set_default(response.headers, name, value)
-        return self._decorate(request, response)
+        return self._decorate(request, response, options)
 
     def _never_granted(self, request: Request, route: Route) -> bool:
         """Whether, with auth, the options refuse ``route`` whatever the credentials: Docker Hub's catalog, and
@@ -354,8 +354,7 @@ class RegistryApp:
         response.headers.update(error.headers)
         return response
 
-    def _decorate(self, request: Request, response: BaseResponse) -> BaseResponse:
-        options = self.options
+    def _decorate(self, request: Request, response: BaseResponse, options: Options) -> BaseResponse:
         # Every /v2/ answer says which API it speaks, auth refusals included: the docker CLI checks it on the 401
         # to GET /v2/ ("unsupported registry version" without it).
         if options.api_version_header or request.path == "/v2" or request.path.startswith("/v2/"):
