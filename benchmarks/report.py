@@ -69,6 +69,9 @@ def targets_section(results: Results, targets: list[Target]) -> str:
     for target in targets:
         value = target.value(results)
         shown = "-" if value is None else f"{value:.3g}"
+        reference = target.reference_value(results)
+        if reference is not None:
+            shown += f"  ({target.reference}: {reference:.3g})"
         lines.append(f"  {target.status(results):<5} {target.label:<60} {shown}")
     return "\n".join(lines)
 
@@ -93,7 +96,14 @@ def to_json(results: Results, targets: list[Target]) -> dict[str, Any]:
             for r in results.rows
         ],
         "targets": [
-            {"label": t.label, "value": t.value(results), "limit": t.limit, "status": t.status(results)}
+            {
+                "label": t.label,
+                "value": t.value(results),
+                "limit": t.limit,
+                "status": t.status(results),
+                "reference": t.reference,
+                "reference_value": t.reference_value(results),
+            }
             for t in targets
         ],
     }

@@ -21,12 +21,20 @@ class Target:
     """Compare ``key``'s figure to this row's (a ratio: :meth:`benchmarks.stats.Stat.ratio`); None compares the median itself."""
     limit: float
     at_most: bool = False
+    reference: str | None = None
+    """A server whose own ratio over the same baseline is shown beside the target's (the Go reference: the bar)."""
 
     def value(self, results: Results) -> float | None:
         if self.base is not None:
             return results.ratio(self.key, self.base)
         row = results.get(*self.key)
         return None if row is None else row.stat.median
+
+    def reference_value(self, results: Results) -> float | None:
+        """The reference server's figure on the target's row, over the same baseline; None when it did not run."""
+        if self.reference is None or self.base is None:
+            return None
+        return results.ratio((self.key[0], self.reference), self.base)
 
     def status(self, results: Results) -> str:
         value = self.value(results)
@@ -132,6 +140,7 @@ def issue_15(cfg: Config) -> list[Target]:
                     (f"small.{op}.t{threads}", OURS_PROC),
                     (f"small.floor.t{threads}", HTTP_SERVER),
                     0.85,
+                    reference=CUE,
                 )
             )
     sixteen = f"chunked.16KiBx{cfg.chunked_total // (16 * KiB)}"

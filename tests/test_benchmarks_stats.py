@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks.report import table, to_json
+from benchmarks.report import table, targets_section, to_json
 from benchmarks.stats import Key, Results, Row, Stat, interleaved
 from benchmarks.targets import Target
 
@@ -58,6 +58,19 @@ def test_the_report_and_the_targets_use_the_paired_ratio() -> None:
     assert " 0.80x  small.floor.t1/floor " in server_line
     row = to_json(found, [])["rows"][1]
     assert (row["ratio"], row["rounds"], row["samples"]) == (pytest.approx(PAIRED), "small", list(SERVER))
+
+
+def test_a_target_shows_the_reference_servers_ratio_over_the_same_baseline() -> None:
+    found = results(Stat(FLOOR, "small"), Stat(SERVER, "small"))
+    # the reference made 0.9x, 2x and 1.2x the floor round by round: 1.2x
+    found.add(Row("small.ping.t1", "ref", Stat((90.0, 120.0, 240.0), "small"), "req/s", True))
+    target = Target("ping", ("small.ping.t1", "server"), ("small.floor.t1", "floor"), 0.85, reference="ref")
+    assert target.reference_value(found) == pytest.approx(1.2)
+    assert targets_section(found, [target]).splitlines()[1].split()[-3:] == ["0.8", "(ref:", "1.2)"]
+    assert to_json(found, [target])["targets"][0]["reference_value"] == pytest.approx(1.2)
+    without = Target("ping", ("small.ping.t1", "server"), ("small.floor.t1", "floor"), 0.85, reference="absent")
+    assert without.reference_value(found) is None
+    assert targets_section(found, [without]).splitlines()[1].split()[-1] == "0.8"
 
 
 def test_interleaved_runs_every_measurement_in_each_round_alternating_order() -> None:
