@@ -365,18 +365,18 @@ class RegistryApp:
 
     # Helpers ------------------------------------------------------------------------------------------------------
 
-    def _location(self, request: Request, path: str) -> str:
-        return request.host_url.rstrip("/") + path if self.options.absolute_location else path
+    def _location(self, request: Request, path: str, options: Options) -> str:
+        return request.host_url.rstrip("/") + path if options.absolute_location else path
 
     def _upload_state(self, repo: str, upload_id: str, size: int) -> str:
         """A token naming the upload and its offset, signed so that a client cannot make one up."""
         mac = hmac.new(self._secret, f"{repo}/{upload_id}/{size}".encode(), hashlib.sha256).hexdigest()[:32]
         return f"{size}.{mac}"
 
-    def _check_upload_state(self, request: Request, route: Route) -> None:
+    def _check_upload_state(self, request: Request, route: Route, options: Options) -> None:
         """With ``upload_state``: the request must carry a token this registry signed for the upload's current
         offset (404 ``BLOB_UPLOAD_INVALID`` otherwise; ``BLOB_UPLOAD_UNKNOWN`` once the upload is gone)."""
-        if not self.options.upload_state:
+        if not options.upload_state:
             return
         state = request.args.get("_state", "")
         offset = state.partition(".")[0]
@@ -389,26 +389,25 @@ class RegistryApp:
             raise RegistryError(ErrorCode.BLOB_UPLOAD_INVALID, status=404)
 
     def _upload_response(
-        self, request: Request, route: Route, upload_id: str, size: int, status: int,
+        self, request: Request, route: Route, upload_id: str, size: int, status: int, options: Options,
         *, range_value: str | None = None, location: bool = True,
     ) -> Response:
         """An upload's answer: its ``Location`` (unless not ``location``) and ``Range`` (the bytes received, unless
         ``range_value`` says otherwise)."""
-        options = self.options
         headers = [("Content-Length", "0")]  # an empty body's, first, as werkzeug sets it (a 204 drops it)
         if location:
             path = f"/v2/{route.repo}/blobs/uploads/{upload_id}"
             if options.upload_state:
                 path += f"?_state={self._upload_state(route.repo, upload_id, size)}"
-            headers.append(("Location", self._location(request, path)))
-        headers.append(("Range", range_value or f"0-{max(size - 1, 0)}"))
+            headers.append(("Location", self._location(request, path, options)))
+        headers.append(("Range", range_value or (f"0-{size - 1}" if size else "0-0")))
         if options.upload_uuid_header:
             headers.append(("Docker-Upload-UUID", upload_id))
         return Response(None, status, headers=headers)
 
     def _blob_created(self, request: Request, route: Route, blob: Blob) -> Response:
         response = Response(b"", 201)
-        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/blobs/{blob.digest}")
+        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/blobs/{blob.digest}", self.options)
         response.headers["Docker-Content-Digest"] = blob.digest
         return response
 
@@ -457,13 +456,12 @@ class RegistryApp:
         if not self.options.delete_enabled:
             raise RegistryError(ErrorCode.UNSUPPORTED, "The operation is unsupported.", status=405)
 
-    def _chunk_range(self, request: Request) -> tuple[int | None, int | None]:
-        """The chunk's start offset from ``Content-Range`` (None without one) and the body length if announced."""
-        length = _content_length(request)
+    def _chunk_range(self, request: Request, length: int | None, options: Options) -> tuple[int | None, int | None]:
+        """The chunk's start offset from ``Content-Range`` (None without one) and its length: the body's announced
+        ``length`` (None: not announced), or the range's."""
         header = request.environ.get("HTTP_CONTENT_RANGE")  # request.headers.get("Content-Range")
         if header is None:
             return None, length
-        options = self.options
         if options.quay_upload_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
             raise RegistryError(ErrorCode.INVALID_REQUEST, "Invalid range header", detail={})
         if options.bare_content_range and _BARE_CONTENT_RANGE.fullmatch(header) is None:
@@ -587,8 +585,9 @@ class RegistryApp:
 
     def handle_upload_start(self, request: Request, route: Route) -> Response:
         upload = self.store.start_upload(route.repo)
-        quay = "bytes=0--1" if self.options.quay_upload_range else None  # Quay renders 0 bytes as "0 to -1"
-        return self._upload_response(request, route, upload.id, 0, 202, range_value=quay)
+        options = self.options
+        quay = "bytes=0--1" if options.quay_upload_range else None  # Quay renders 0 bytes as "0 to -1"
+        return self._upload_response(request, route, upload.id, 0, 202, options, range_value=quay)
 
     def handle_upload_single_post(self, request: Request, route: Route) -> Response:
         if not self.options.single_post_upload:
@@ -609,20 +608,23 @@ class RegistryApp:
         return self._blob_created(request, route, blob)
 
     def handle_upload_status(self, request: Request, route: Route) -> Response:
-        self._check_upload_state(request, route)
+        options = self.options
+        self._check_upload_state(request, route, options)
         upload = self.store.get_upload(route.repo, route.upload_id)
-        if self.options.quay_upload_range:  # one past the last byte, and no Location
+        if options.quay_upload_range:  # one past the last byte, and no Location
             return self._upload_response(
-                request, route, upload.id, upload.size, 204, range_value=f"bytes=0-{upload.size}", location=False
+                request, route, upload.id, upload.size, 204, options, range_value=f"bytes=0-{upload.size}",
+                location=False,
             )
-        return self._upload_response(request, route, upload.id, upload.size, 204)
+        return self._upload_response(request, route, upload.id, upload.size, 204, options)
 
     def handle_upload_chunk(self, request: Request, route: Route) -> Response:
-        self._check_upload_state(request, route)
         options = self.options
-        start, length = self._chunk_range(request)
+        self._check_upload_state(request, route, options)
+        body = body_chunks(request)
+        start, length = self._chunk_range(request, body.length, options)
         try:
-            size = self.store.write_upload(route.repo, route.upload_id, body_chunks(request), start, length)
+            size = self.store.write_upload(route.repo, route.upload_id, body, start, length)
         except ChunkOutOfOrder as e:
             return self._out_of_order(request, route, e)
         shown = None
@@ -632,15 +634,17 @@ class RegistryApp:
                 shown = f"0-{upload.first_chunk_end - 1}"
             elif options.chunk_upload_range and size > upload.last_chunk_start:
                 shown = f"{upload.last_chunk_start}-{size - 1}"
-        return self._upload_response(request, route, route.upload_id, size, options.chunk_status, range_value=shown)
+        return self._upload_response(
+            request, route, route.upload_id, size, options.chunk_status, options, range_value=shown
+        )
 
     def handle_upload_complete(self, request: Request, route: Route) -> Response:
-        self._check_upload_state(request, route)
-        start, length = self._chunk_range(request)
+        options = self.options
+        self._check_upload_state(request, route, options)
+        body = body_chunks(request)
+        start, length = self._chunk_range(request, body.length, options)
         try:
-            blob = self.store.commit_upload(
-                route.repo, route.upload_id, route.digest, body_chunks(request), start, length
-            )
+            blob = self.store.commit_upload(route.repo, route.upload_id, route.digest, body, start, length)
         except ChunkOutOfOrder as e:
             return self._out_of_order(request, route, e)
         return self._blob_created(request, route, blob)
@@ -650,12 +654,12 @@ class RegistryApp:
         ends one past the last byte."""
         if not self.options.quay_upload_range:
             raise error
-        headers = {"Location": self._location(request, request.path), "Range": f"0-{error.size}",
+        headers = {"Location": self._location(request, request.path, self.options), "Range": f"0-{error.size}",
                    "Docker-Upload-UUID": route.upload_id}
         return Response(b"", 416, headers=headers)
 
     def handle_upload_cancel(self, request: Request, route: Route) -> Response:
-        self._check_upload_state(request, route)
+        self._check_upload_state(request, route, self.options)
         self.store.cancel_upload(route.repo, route.upload_id)
         response = Response(b"", 204)
         if self.options.upload_uuid_header:
@@ -731,7 +735,8 @@ class RegistryApp:
         response = Response(b"", 201)
         for tag in tags:
             response.headers.add("OCI-Tag", tag)
-        response.headers["Location"] = self._location(request, f"/v2/{route.repo}/manifests/{manifest.digest}")
+        location = f"/v2/{route.repo}/manifests/{manifest.digest}"
+        response.headers["Location"] = self._location(request, location, self.options)
         response.headers["Docker-Content-Digest"] = manifest.digest
         if manifest.info.subject and (self.options.referrers_enabled or self.options.oci_subject_without_referrers):
             response.headers["OCI-Subject"] = manifest.info.subject
