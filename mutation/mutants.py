@@ -27,7 +27,7 @@ _TABLES = ("tests/test_reference_table.py", "tests/test_spec_tables.py")
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "store": ("tests/test_store.py", "tests/test_isolation.py", "tests/test_registry.py", "tests/test_api.py",
               "tests/test_options.py", "tests/test_repository_existence.py", *_TABLES,
-              "tests/test_reliability.py::test_a_patch_racing_the_commit_of_its_upload_does_not_corrupt_the_blob"),
+              "tests/reliability/test_reliability_concurrency.py::test_a_patch_racing_the_commit_of_its_upload_does_not_corrupt_the_blob"),
     "api": ("tests/test_api.py", "tests/test_options.py", "tests/test_isolation.py", "tests/test_error_answers.py",
             "tests/test_auth.py", *_TABLES),
     "routes": ("tests/test_routes.py", "tests/test_api.py", "tests/test_options.py", "tests/test_error_answers.py",
@@ -155,7 +155,7 @@ MUTANTS: list[Mutant] = [
     # routes ------------------------------------------------------------------------------------------------------------
     _m("routes", "dot-upload-ids", r'_UPLOAD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~=-]{1,256}")',
        r'_UPLOAD_ID = re.compile(r"[A-Za-z0-9._~=-]{1,256}")',
-       tests=("tests/test_routes.py", "tests/test_reliability.py::test_dot_segment_upload_ids_are_refused")),
+       tests=("tests/test_routes.py", "tests/reliability/test_reliability_limits.py::test_dot_segment_upload_ids_are_refused")),
     _m("routes", "empty-segments", "if len(segments) < 3 or not all(segments[:-2]):", "if len(segments) < 3:"),
     _m("routes", "catalog-any-method", '        _only(method, "GET")\n        return Route(Kind.CATALOG',
        "        return Route(Kind.CATALOG"),
