@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from . import memory
 from .acceptance import check_manifest
-from .body import Body
+from .body import CHUNK_SIZE, Body
 from .errors import (
     ChunkedUploadRefused,
     ChunkOutOfOrder,
@@ -157,18 +157,25 @@ class _Buffer:
         return self.size
 
     def _read(self, body: Body, n: int, spill: int | None) -> None:
-        """Append ``body``, of ``n`` bytes: read in place when they go to a map, in chunks otherwise."""
+        """Append ``body``, of ``n`` bytes: read in place when they go to a map (a chunk at a time, each hashed by
+        the worker while the next is read), in chunks otherwise."""
         large = self._large_for(n, spill)
         if not isinstance(large, GrowingMap):
             for chunk in body:
                 self._append(chunk, spill)
             return
         try:
-            large.read_in(body.readinto, n)
+            large.make_room(n)
         except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
             self._hashed()
-            large.read_in(body.readinto, n)
-        self._stored_in_map(large)
+            large.make_room(n)
+        while n > 0:
+            wanted = min(n, CHUNK_SIZE)
+            came = large.read_in(body.readinto, wanted)
+            self._stored_in_map(large)
+            if came < wanted:  # the body ended early (the caller counts what came)
+                return
+            n -= came
 
     def _append(self, chunk: Chunk, spill: int | None) -> None:
         large = self._large_for(len(chunk), spill)
