@@ -233,7 +233,7 @@ def small(ctx: Context) -> None:
     }
     seconds = cfg.small_seconds
 
-    def measure(url: str, threads: int, work: Callable[[Connection], object], seconds: float) -> Callable[[], float]:
+    def measure(url: str, threads: int, work: Callable[[Connection], object]) -> Callable[[], float]:
         return lambda: requests_per_second(url, threads, seconds, work)
 
     servers = ctx.servers()
@@ -248,10 +248,10 @@ def small(ctx: Context) -> None:
             floor = f"small.floor.t{threads}"
             for op, work in operations.items():
                 for name, url in floors.items():
-                    plan.append(((floor, name, None), measure(url, threads, operations["ping"], seconds)))
+                    plan.append(((floor, name, None), measure(url, threads, operations["ping"])))
                 bench = f"small.{op}.t{threads}"
                 for server in servers:
-                    plan.append(((bench, server.name, (floor, KEEPALIVE)), measure(server.url, threads, work, seconds)))
+                    plan.append(((bench, server.name, (floor, KEEPALIVE)), measure(server.url, threads, work)))
         stats = interleaved("small", cfg.small_reps, plan)
     for (bench, name, baseline), stat in stats.items():
         note = "" if baseline else "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"

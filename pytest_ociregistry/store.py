@@ -164,11 +164,7 @@ class _Buffer:
             for chunk in body:
                 self._append(chunk, spill)
             return
-        try:
-            large.make_room(n)
-        except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
-            self._hashed()
-            large.make_room(n)
+        self._make_room(large, n)
         while n > 0:
             wanted = min(n, CHUNK_SIZE)
             came = large.read_in(body.readinto, wanted)
@@ -180,11 +176,8 @@ class _Buffer:
     def _append(self, chunk: Chunk, spill: int | None) -> None:
         large = self._large_for(len(chunk), spill)
         if isinstance(large, GrowingMap):
-            try:
-                large.append(chunk)
-            except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
-                self._hashed()
-                large.append(chunk)
+            self._make_room(large, len(chunk))
+            large.append(chunk)
             self._stored_in_map(large)
         elif large is not None:
             with _disk_errors():
@@ -194,6 +187,14 @@ class _Buffer:
             self.data += chunk
             self._sha256.update(chunk)  # no worker hashes a bytearray
             self.size = len(self.data)
+
+    def _make_room(self, large: GrowingMap, n: int) -> None:
+        """Have the map hold ``n`` more bytes (only this thread hands the worker a view: none appears meanwhile)."""
+        try:
+            large.make_room(n)
+        except BufferError:  # the map must grow, which it cannot while the worker holds a view of it
+            self._hashed()
+            large.make_room(n)
 
     def _large_for(self, n: int, spill: int | None) -> GrowingMap | SpillFile | None:
         """Where ``n`` more bytes go: a file past ``spill`` bytes, a map past ``MAP_AT`` (the bytes so far move
