@@ -4,18 +4,24 @@ a do-nothing ``http.server`` in its own (:mod:`benchmarks.httpfloor`)."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pytest_ociregistry.handler import KeepAliveRequestHandler
 
+from .httpfloor import DATE
 from .serving import free_port, spawned
 
 COPY_CHUNK = 1 << 20
@@ -35,6 +41,8 @@ KEEPALIVE = "keepalive"
 FLOORS: dict[str, type[WSGIRequestHandler]] = {WERKZEUG: QuietRequestHandler, KEEPALIVE: KeepAliveRequestHandler}
 HTTP_SERVER = "http.server"
 """The standard library's ``http.server`` doing nothing, in its own process (the issue's floor)."""
+REPLAY = "replay"
+"""The same do-nothing ``http.server``, sending a registry's answer byte for byte: what the client alone costs for it."""
 
 
 def sha256_seconds(data: bytes) -> float:
@@ -94,8 +102,39 @@ def floor_server(handler: type[WSGIRequestHandler]) -> Iterator[str]:
 
 
 @contextmanager
-def http_server_floor() -> Iterator[str]:
-    """``python -m benchmarks.httpfloor`` on a free port; yields its URL."""
+def http_server_floor(answers: dict[str, str] | None = None) -> Iterator[str]:
+    """``python -m benchmarks.httpfloor`` on a free port, replaying ``answers`` (:func:`capture`) if given; yields its
+    URL."""
     port = free_port()
-    with spawned([sys.executable, "-m", "benchmarks.httpfloor", "--port", str(port)], port) as (url, _):
-        yield url
+    argv = [sys.executable, "-m", "benchmarks.httpfloor", "--port", str(port)]
+    with TemporaryDirectory() as scratch:
+        if answers:
+            path = Path(scratch, "answers.json")
+            path.write_text(json.dumps(answers), encoding="utf-8")
+            argv += ["--answers", str(path)]
+        with spawned(argv, port) as (url, _):
+            yield url
+
+
+def capture(url: str, method: str, target: str, headers: dict[str, str]) -> str:
+    """A server's answer to one request, exactly as sent (latin-1 text), its ``Date`` value replaced by the replaying
+    floor's marker."""
+    address = urlsplit(url)
+    head = "".join(f"{name}: {value}\r\n" for name, value in {"Host": address.netloc, **headers}.items())
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(f"{method} {target} HTTP/1.1\r\n{head}\r\n".encode("latin-1"))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += _received(sock)
+        length = re.search(rb"\r\ncontent-length: *(\d+)", answer, re.IGNORECASE)
+        end = answer.index(b"\r\n\r\n") + 4 + (int(length[1]) if length and method != "HEAD" else 0)
+        while len(answer) < end:
+            answer += _received(sock)
+    return re.sub(rb"(?m)^(Date: )[^\r]*", lambda date: date[1] + DATE, answer[:end]).decode("latin-1")
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(1 << 16)
+    if not data:
+        raise ConnectionError("the server closed the connection before its answer ended")
+    return data

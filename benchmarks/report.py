@@ -69,9 +69,9 @@ def targets_section(results: Results, targets: list[Target]) -> str:
     for target in targets:
         value = target.value(results)
         shown = "-" if value is None else f"{value:.3g}"
-        reference = target.reference_value(results)
-        if reference is not None:
-            shown += f"  ({target.reference}: {reference:.3g})"
+        references = target.reference_values(results)
+        if references:
+            shown += "  (" + ", ".join(f"{name}: {value:.3g}" for name, value in references.items()) + ")"
         lines.append(f"  {target.status(results):<5} {target.label:<60} {shown}")
     return "\n".join(lines)
 
@@ -101,8 +101,7 @@ def to_json(results: Results, targets: list[Target]) -> dict[str, Any]:
                 "value": t.value(results),
                 "limit": t.limit,
                 "status": t.status(results),
-                "reference": t.reference,
-                "reference_value": t.reference_value(results),
+                "references": t.reference_values(results),
             }
             for t in targets
         ],

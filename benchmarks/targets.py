@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import cue
-from .baselines import HTTP_SERVER, WERKZEUG
+from .baselines import HTTP_SERVER, REPLAY, WERKZEUG
 from .config import Config, KiB, MiB, size_label
 from .pytestrun import PYTEST
 from .servers import CUE, DIST_FS, DIST_MEM, OURS, OURS_PROC
 from .stats import Key, Results
-from .workloads import LOOPBACK, SHA256
+from .workloads import LOOPBACK, REPLAYED, SHA256
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,9 @@ class Target:
     """Compare ``key``'s figure to this row's (a ratio: :meth:`benchmarks.stats.Stat.ratio`); None compares the median itself."""
     limit: float
     at_most: bool = False
-    reference: str | None = None
-    """A server whose own ratio over the same baseline is shown beside the target's (the Go reference: the bar)."""
+    references: tuple[str, ...] = ()
+    """Servers whose own ratios over the same baseline are shown beside the target's (the Go reference: the bar; the
+    floor replaying the registry's answer: the most any server sending it can make)."""
 
     def value(self, results: Results) -> float | None:
         if self.base is not None:
@@ -30,11 +31,12 @@ class Target:
         row = results.get(*self.key)
         return None if row is None else row.stat.median
 
-    def reference_value(self, results: Results) -> float | None:
-        """The reference server's figure on the target's row, over the same baseline; None when it did not run."""
-        if self.reference is None or self.base is None:
-            return None
-        return results.ratio((self.key[0], self.reference), self.base)
+    def reference_values(self, results: Results) -> dict[str, float]:
+        """Each reference server's figure on the target's row, over the same baseline, if it ran."""
+        if self.base is None:
+            return {}
+        ratios = {name: results.ratio((self.key[0], name), self.base) for name in self.references}
+        return {name: ratio for name, ratio in ratios.items() if ratio is not None}
 
     def status(self, results: Results) -> str:
         value = self.value(results)
@@ -140,7 +142,7 @@ def issue_15(cfg: Config) -> list[Target]:
                     (f"small.{op}.t{threads}", OURS_PROC),
                     (f"small.floor.t{threads}", HTTP_SERVER),
                     0.85,
-                    reference=CUE,
+                    references=(CUE, REPLAY) if op in REPLAYED else (CUE,),
                 )
             )
     sixteen = f"chunked.16KiBx{cfg.chunked_total // (16 * KiB)}"

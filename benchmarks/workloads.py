@@ -18,8 +18,9 @@ from pytest_ociregistry.cases import assert_case
 from pytest_ociregistry.tables import REFERENCE
 
 from . import baselines
-from .baselines import FLOORS, HTTP_SERVER, KEEPALIVE, WERKZEUG
+from .baselines import FLOORS, HTTP_SERVER, KEEPALIVE, REPLAY, WERKZEUG
 from .client import (
+    OCI_MANIFEST,
     BenchmarkError,
     Connection,
     Content,
@@ -219,6 +220,10 @@ def seed_objects(registry: OCIRegistry, count: int, blob_size: int = 0) -> None:
 # Small requests -----------------------------------------------------------------------------------------------------
 
 
+REPLAYED = {"head": "HEAD", "get": "GET"}
+"""The small operations whose answers the replaying floor sends (by method)."""
+
+
 def small(ctx: Context) -> None:
     """Requests per second (ping, manifest HEAD and GET) against do-nothing servers answering pings, in interleaved
     rounds: before each operation's servers, each floor for as long as each server (a shorter run measures fewer
@@ -240,10 +245,20 @@ def small(ctx: Context) -> None:
     for server in servers:
         with Connection(server.url) as conn:
             push_image(conn, repo, image)
+    # The registry's HEAD and GET answers, replayed byte for byte by a do-nothing http.server: the ratio that server
+    # makes is the most any server sending those bytes can make with this client (the floor answers with 3 lines).
+    by_name = {server.name: server for server in servers}
+    ours = by_name.get(OURS_PROC) or by_name[OURS]
+    manifest = f"/v2/{repo}/manifests/latest"
+    answers = {
+        f"{method} {manifest}": baselines.capture(ours.url, method, manifest, {"Accept": OCI_MANIFEST})
+        for method in REPLAYED.values()
+    }
     plan: list[tuple[tuple[str, str, Key | None], Callable[[], float]]] = []  # keys: (bench, server, baseline)
     with ExitStack() as stack:
         floors = {name: stack.enter_context(baselines.floor_server(handler)) for name, handler in FLOORS.items()}
         floors[HTTP_SERVER] = stack.enter_context(baselines.http_server_floor())
+        replay = stack.enter_context(baselines.http_server_floor(answers))
         for threads in cfg.small_threads:
             floor = f"small.floor.t{threads}"
             for op, work in operations.items():
@@ -252,9 +267,12 @@ def small(ctx: Context) -> None:
                 bench = f"small.{op}.t{threads}"
                 for server in servers:
                     plan.append(((bench, server.name, (floor, KEEPALIVE)), measure(server.url, threads, work)))
+                if op in REPLAYED:
+                    plan.append(((bench, REPLAY, (floor, KEEPALIVE)), measure(replay, threads, work)))
         stats = interleaved("small", cfg.small_reps, plan)
+    notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
     for (bench, name, baseline), stat in stats.items():
-        note = "" if baseline else "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"
+        note = notes.get(name, "do-nothing app") if name == REPLAY or not baseline else ""
         ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
 
 

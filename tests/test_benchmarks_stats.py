@@ -60,16 +60,18 @@ def test_the_report_and_the_targets_use_the_paired_ratio() -> None:
     assert (row["ratio"], row["rounds"], row["samples"]) == (pytest.approx(PAIRED), "small", list(SERVER))
 
 
-def test_a_target_shows_the_reference_servers_ratio_over_the_same_baseline() -> None:
+def test_a_target_shows_the_reference_servers_ratios_over_the_same_baseline() -> None:
     found = results(Stat(FLOOR, "small"), Stat(SERVER, "small"))
-    # the reference made 0.9x, 2x and 1.2x the floor round by round: 1.2x
+    # the reference made 0.9x, 2x and 1.2x the floor round by round: 1.2x; the replay 0.5x, 0.8x, 0.7x: 0.7x
     found.add(Row("small.ping.t1", "ref", Stat((90.0, 120.0, 240.0), "small"), "req/s", True))
-    target = Target("ping", ("small.ping.t1", "server"), ("small.floor.t1", "floor"), 0.85, reference="ref")
-    assert target.reference_value(found) == pytest.approx(1.2)
-    assert targets_section(found, [target]).splitlines()[1].split()[-3:] == ["0.8", "(ref:", "1.2)"]
-    assert to_json(found, [target])["targets"][0]["reference_value"] == pytest.approx(1.2)
-    without = Target("ping", ("small.ping.t1", "server"), ("small.floor.t1", "floor"), 0.85, reference="absent")
-    assert without.reference_value(found) is None
+    found.add(Row("small.ping.t1", "replay", Stat((50.0, 48.0, 140.0), "small"), "req/s", True))
+    key, base = ("small.ping.t1", "server"), ("small.floor.t1", "floor")
+    target = Target("ping", key, base, 0.85, references=("ref", "absent", "replay"))
+    assert target.reference_values(found) == {"ref": pytest.approx(1.2), "replay": pytest.approx(0.7)}
+    assert targets_section(found, [target]).splitlines()[1].split()[-5:] == ["0.8", "(ref:", "1.2,", "replay:", "0.7)"]
+    assert to_json(found, [target])["targets"][0]["references"] == pytest.approx({"ref": 1.2, "replay": 0.7})
+    without = Target("ping", key, base, 0.85, references=("absent",))
+    assert without.reference_values(found) == {}
     assert targets_section(found, [without]).splitlines()[1].split()[-1] == "0.8"
 
 
