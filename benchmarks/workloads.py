@@ -17,13 +17,14 @@ from pytest_ociregistry import content as builders
 from pytest_ociregistry.cases import assert_case
 from pytest_ociregistry.tables import REFERENCE
 
-from . import baselines
+from . import baselines, wrk
 from .baselines import FLOORS, HTTP_SERVER, KEEPALIVE, REPLAY, WERKZEUG
 from .client import (
     OCI_MANIFEST,
     BenchmarkError,
     Connection,
     Content,
+    Image,
     get_manifest,
     head_manifest,
     list_pages,
@@ -224,6 +225,25 @@ REPLAYED = {"head": "HEAD", "get": "GET"}
 """The small operations whose answers the replaying floor sends (by method)."""
 
 
+def small_servers(ctx: Context, image: Image, repo: str) -> tuple[list[Server], Server, dict[str, str]]:
+    """The registries with ``image`` pushed as ``repo:latest``; the one whose answers are replayed (ours-proc, else
+    ours); and those answers to the manifest's HEAD and GET, by request line (:func:`baselines.capture`). Replayed
+    byte for byte by a do-nothing ``http.server``, they make the most any server sending them can make with the
+    client measuring (the floor answers a ping with three header lines)."""
+    servers = ctx.servers()
+    for server in servers:
+        with Connection(server.url) as conn:
+            push_image(conn, repo, image)
+    by_name = {server.name: server for server in servers}
+    ours = by_name.get(OURS_PROC) or by_name[OURS]
+    manifest = f"/v2/{repo}/manifests/latest"
+    answers = {
+        f"{method} {manifest}": baselines.capture(ours.url, method, manifest, {"Accept": OCI_MANIFEST})
+        for method in REPLAYED.values()
+    }
+    return servers, ours, answers
+
+
 def small(ctx: Context) -> None:
     """Requests per second (ping, manifest HEAD and GET) against do-nothing servers answering pings, in interleaved
     rounds: before each operation's servers, each floor for as long as each server (a shorter run measures fewer
@@ -241,19 +261,7 @@ def small(ctx: Context) -> None:
     def measure(url: str, threads: int, work: Callable[[Connection], object]) -> Callable[[], float]:
         return lambda: requests_per_second(url, threads, seconds, work)
 
-    servers = ctx.servers()
-    for server in servers:
-        with Connection(server.url) as conn:
-            push_image(conn, repo, image)
-    # The registry's HEAD and GET answers, replayed byte for byte by a do-nothing http.server: the ratio that server
-    # makes is the most any server sending those bytes can make with this client (the floor answers with 3 lines).
-    by_name = {server.name: server for server in servers}
-    ours = by_name.get(OURS_PROC) or by_name[OURS]
-    manifest = f"/v2/{repo}/manifests/latest"
-    answers = {
-        f"{method} {manifest}": baselines.capture(ours.url, method, manifest, {"Accept": OCI_MANIFEST})
-        for method in REPLAYED.values()
-    }
+    servers, ours, answers = small_servers(ctx, image, repo)
     plan: list[tuple[tuple[str, str, Key | None], Callable[[], float]]] = []  # keys: (bench, server, baseline)
     with ExitStack() as stack:
         floors = {name: stack.enter_context(baselines.floor_server(handler)) for name, handler in FLOORS.items()}
@@ -273,6 +281,39 @@ def small(ctx: Context) -> None:
     notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
     for (bench, name, baseline), stat in stats.items():
         note = notes.get(name, "do-nothing app") if name == REPLAY or not baseline else ""
+        ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
+
+
+def server_bound(ctx: Context) -> None:
+    """Ping and manifest GET per second as wrk measures them (:mod:`benchmarks.wrk`), on 1 and 8 connections, in
+    interleaved rounds beside the do-nothing ``http.server`` and its replay of ours: the servers' own rates, with
+    almost nothing of the client's in them."""
+    if (why := wrk.missing()) is not None:
+        print(f"(wrk: skipped, {why})")
+        return
+    cfg = ctx.config
+    image, repo = make_image(), "bench/small"
+    servers, ours, answers = small_servers(ctx, image, repo)
+    paths = {"ping": ("/v2/", {}), "get": (f"/v2/{repo}/manifests/latest", {"Accept": OCI_MANIFEST})}
+
+    def measure(url: str, connections: int, op: str) -> Callable[[], float]:
+        path, headers = paths[op]
+        return lambda: wrk.requests_per_second(url + path, connections, cfg.small_seconds, headers)
+
+    plan: list[tuple[tuple[str, str, Key | None], Callable[[], float]]] = []
+    with baselines.http_server_floor() as floor_url, baselines.http_server_floor(answers) as replay:
+        for connections in cfg.small_threads:
+            floor = (f"wrk.floor.c{connections}", HTTP_SERVER)
+            for op in paths:
+                plan.append(((*floor, None), measure(floor_url, connections, "ping")))
+                bench = f"wrk.{op}.c{connections}"
+                plan += [((bench, s.name, floor), measure(s.url, connections, op)) for s in servers]
+                if op in REPLAYED:
+                    plan.append(((bench, REPLAY, floor), measure(replay, connections, op)))
+        stats = interleaved("wrk", cfg.small_reps, plan)
+    notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
+    for (bench, name, baseline), stat in stats.items():
+        note = notes[name] if name == REPLAY or not baseline else ""
         ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
 
 
@@ -624,6 +665,7 @@ GROUPS: dict[str, Callable[[Context], None]] = {
     "pytest": pytest_run,
     "listing": listing,
     "small": small,
+    "wrk": server_bound,
     "push": push,
     "pull": pull_group,
     "chunked": chunked,
