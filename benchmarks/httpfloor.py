@@ -33,7 +33,10 @@ class DoNothing(BaseHTTPRequestHandler):
     """Canned answers by ``"METHOD target"`` (``--answers``)."""
 
     def handle_one_request(self) -> None:
-        self.raw_requestline = self.rfile.readline(65537)
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except ConnectionResetError:  # wrk ends its connections with a reset: the end of the connection, quietly
+            self.raw_requestline = b""
         if not self.raw_requestline:
             self.close_connection = True
             return
