@@ -42,7 +42,8 @@ FLOORS: dict[str, type[WSGIRequestHandler]] = {WERKZEUG: QuietRequestHandler, KE
 HTTP_SERVER = "http.server"
 """The standard library's ``http.server`` doing nothing, in its own process (the issue's floor)."""
 REPLAY = "replay"
-"""The same do-nothing ``http.server``, sending a registry's answer byte for byte: what the client alone costs for it."""
+"""The same do-nothing ``http.server``, sending a registry's answer byte for byte: that answer, served at no cost
+beyond the floor's own."""
 
 
 def sha256_seconds(data: bytes) -> float:

@@ -23,7 +23,7 @@ class Target:
     at_most: bool = False
     references: tuple[str, ...] = ()
     """Servers whose own ratios over the same baseline are shown beside the target's (the Go reference: the bar; the
-    floor replaying the registry's answer: the most any server sending it can make)."""
+    floor replaying the registry's answer: what a server doing nothing else makes sending it)."""
 
     def value(self, results: Results) -> float | None:
         if self.base is not None:

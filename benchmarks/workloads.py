@@ -228,8 +228,8 @@ REPLAYED = {"head": "HEAD", "get": "GET"}
 def small_servers(ctx: Context, image: Image, repo: str) -> tuple[list[Server], Server, dict[str, str]]:
     """The registries with ``image`` pushed as ``repo:latest``; the one whose answers are replayed (ours-proc, else
     ours); and those answers to the manifest's HEAD and GET, by request line (:func:`baselines.capture`). Replayed
-    byte for byte by a do-nothing ``http.server``, they make the most any server sending them can make with the
-    client measuring (the floor answers a ping with three header lines)."""
+    byte for byte by a do-nothing ``http.server``, they show what a server no costlier than the floor makes sending
+    them to the client measuring (the floor answers a ping with three header lines)."""
     servers = ctx.servers()
     for server in servers:
         with Connection(server.url) as conn:

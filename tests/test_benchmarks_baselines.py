@@ -1,5 +1,5 @@
 """benchmarks/baselines.py and httpfloor.py: the replaying floor sends a registry's own answer byte for byte (its
-``Date`` refreshed), so a small target can be read against what the client alone costs for that answer."""
+``Date`` refreshed), so a small target can be read against that answer served at the floor's own cost."""
 
 from __future__ import annotations
 
