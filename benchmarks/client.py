@@ -128,6 +128,13 @@ def start_upload(conn: Connection, repo: str) -> str:
     return path_of(reply.header("Location"))
 
 
+def cancel_upload(conn: Connection, location: str) -> None:
+    """Cancel an upload (``DELETE``), to free what it holds; a registry that cannot (the Go reference answers 405)
+    keeps it."""
+    conn.http.request("DELETE", location)
+    conn.http.getresponse().read()
+
+
 def push_post_put(conn: Connection, repo: str, blob: Content, *, streamed: bool = False) -> None:
     """POST to open an upload, then one PUT with the whole body (with ``streamed``, sent from a generator)."""
     location = start_upload(conn, repo)

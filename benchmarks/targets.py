@@ -65,6 +65,8 @@ def targets(cfg: Config) -> list[Target]:
                     references=(CUE, REPLAY) if op in REPLAYED else (CUE,),
                 )
             )
+    chunks = f"wrk.chunked.{size_label(min(cfg.chunk_sizes))}"
+    found.append(Target(f"{chunks} ({OURS_PROC}) >= 1.0x {CUE}", (chunks, OURS_PROC), (chunks, CUE), 1.0))
     for op in ("ping", "head", "get"):
         key = (f"small.{op}.t1", OURS)
         floor = "small.floor.t1"

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 
 from pytest_ociregistry import OCIRegistry, Options
 from pytest_ociregistry import content as builders
@@ -25,6 +26,7 @@ from .client import (
     Connection,
     Content,
     Image,
+    cancel_upload,
     get_manifest,
     head_manifest,
     list_pages,
@@ -42,8 +44,10 @@ from .client import (
     push_stream,
     put_manifest,
     requests_per_second,
+    start_upload,
 )
 from .config import Config, MiB, size_label
+from .httpfloor import UPLOAD
 from .pytestrun import pytest_run
 from .servers import DIST_FS, DIST_MEM, OURS, OURS_PROC, Pool, registry_names, starter
 from .serving import Server, fits, free_port, peak_rss, spawned
@@ -285,9 +289,9 @@ def small(ctx: Context) -> None:
 
 
 def server_bound(ctx: Context) -> None:
-    """Ping and manifest GET per second as wrk measures them (:mod:`benchmarks.wrk`), on 1 and 8 connections, in
-    interleaved rounds beside the do-nothing ``http.server`` and its replay of ours: the servers' own rates, with
-    almost nothing of the client's in them."""
+    """Ping and manifest GET per second as wrk measures them (:mod:`benchmarks.wrk`), on 1 and 8 connections, and
+    PATCHes of the smallest chunk size on one, in interleaved rounds beside the do-nothing ``http.server`` (and its
+    replay of ours): the servers' own rates, with almost nothing of the client's in them."""
     if (why := wrk.missing()) is not None:
         print(f"(wrk: skipped, {why})")
         return
@@ -295,10 +299,19 @@ def server_bound(ctx: Context) -> None:
     image, repo = make_image(), "bench/small"
     servers, ours, answers = small_servers(ctx, image, repo)
     paths = {"ping": ("/v2/", {}), "get": (f"/v2/{repo}/manifests/latest", {"Accept": OCI_MANIFEST})}
+    chunk = min(cfg.chunk_sizes)
 
     def measure(url: str, connections: int, op: str) -> Callable[[], float]:
         path, headers = paths[op]
         return lambda: wrk.requests_per_second(url + path, connections, cfg.small_seconds, headers)
+
+    def patches(url: str) -> float:  # to a fresh upload, cancelled after
+        with Connection(url) as conn:
+            location = start_upload(conn, repo)
+            try:
+                return wrk.chunk_rate(url + location, chunk, cfg.small_seconds)
+            finally:
+                cancel_upload(conn, location)
 
     plan: list[tuple[tuple[str, str, Key | None], Callable[[], float]]] = []
     with baselines.http_server_floor() as floor_url, baselines.http_server_floor(answers) as replay:
@@ -310,11 +323,15 @@ def server_bound(ctx: Context) -> None:
                 plan += [((bench, s.name, floor), measure(s.url, connections, op)) for s in servers]
                 if op in REPLAYED:
                     plan.append(((bench, REPLAY, floor), measure(replay, connections, op)))
+        uploads = (f"wrk.chunked.{size_label(chunk)}", HTTP_SERVER)
+        plan.append(((*uploads, None), lambda: wrk.chunk_rate(floor_url + UPLOAD, chunk, cfg.small_seconds)))
+        plan += [((uploads[0], s.name, uploads), partial(patches, s.url)) for s in servers]
         stats = interleaved("wrk", cfg.small_reps, plan)
     notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
     for (bench, name, baseline), stat in stats.items():
         note = notes[name] if name == REPLAY or not baseline else ""
-        ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
+        unit = "MB/s" if bench.startswith("wrk.chunked.") else "req/s"
+        ctx.add(bench, name, stat, unit, higher=True, baseline=baseline, note=note)
 
 
 # Push and pull ------------------------------------------------------------------------------------------------------
