@@ -54,17 +54,7 @@ def targets(cfg: Config) -> list[Target]:
     found: list[Target] = issue_15(cfg)
     # The same bar with wrk as the client (the server's own rate; n/a without wrk): where the Python client's parsing
     # of a registry's answer bounds its small targets, this says whether the server would pass them alone.
-    for connections in cfg.small_threads:
-        for op in ("ping", "get"):
-            found.append(
-                Target(
-                    f"wrk {op} {connections} connection(s) ({OURS_PROC}) >= 0.85x {HTTP_SERVER} do-nothing",
-                    (f"wrk.{op}.c{connections}", OURS_PROC),
-                    (f"wrk.floor.c{connections}", HTTP_SERVER),
-                    0.85,
-                    references=(CUE, REPLAY) if op in REPLAYED else (CUE,),
-                )
-            )
+    found += small_bar(cfg, "wrk", ("ping", "get"), "connection")
     chunks = f"wrk.chunked.{size_label(min(cfg.chunk_sizes))}"
     found.append(Target(f"{chunks} ({OURS_PROC}) >= 1.0x {CUE}", (chunks, OURS_PROC), (chunks, CUE), 1.0))
     for op in ("ping", "head", "get"):
@@ -149,17 +139,7 @@ def targets(cfg: Config) -> list[Target]:
 def issue_15(cfg: Config) -> list[Target]:
     """Issue #15's targets: out of process, as the Go reference and ``http.server`` run; and the fixture's cost."""
     found: list[Target] = []
-    for threads in cfg.small_threads:
-        for op in ("ping", "head", "get"):
-            found.append(
-                Target(
-                    f"small {op} {threads} thread(s) ({OURS_PROC}) >= 0.85x {HTTP_SERVER} do-nothing",
-                    (f"small.{op}.t{threads}", OURS_PROC),
-                    (f"small.floor.t{threads}", HTTP_SERVER),
-                    0.85,
-                    references=(CUE, REPLAY) if op in REPLAYED else (CUE,),
-                )
-            )
+    found += small_bar(cfg, "small", ("ping", "head", "get"), "thread")
     sixteen = f"chunked.16KiBx{cfg.chunked_total // (16 * KiB)}"
     if cue.binary() is not None:
         found.append(Target(f"{sixteen} ({OURS_PROC}) >= 1.0x {CUE}", (sixteen, OURS_PROC), (sixteen, CUE), 1.0))
@@ -184,3 +164,19 @@ def issue_15(cfg: Config) -> list[Target]:
     empty = f"{PYTEST}.empty.{cfg.pytest_tests}.overhead"
     found.append(Target("oci_registry's cost per empty test < 0.5 ms", (empty, OURS), None, 0.5, at_most=True))
     return found
+
+
+def small_bar(cfg: Config, group: str, ops: tuple[str, ...], unit: str) -> list[Target]:
+    """``ours-proc`` at 0.85x the do-nothing ``http.server`` on each of ``group``'s ``ops``, at each count of threads
+    or connections (``unit``; the rows' keys end ``.t1``, ``.c8``), with the Go reference and the replay beside it."""
+    return [
+        Target(
+            f"{group} {op} {n} {unit}(s) ({OURS_PROC}) >= 0.85x {HTTP_SERVER} do-nothing",
+            (f"{group}.{op}.{unit[0]}{n}", OURS_PROC),
+            (f"{group}.floor.{unit[0]}{n}", HTTP_SERVER),
+            0.85,
+            references=(CUE, REPLAY) if op in REPLAYED else (CUE,),
+        )
+        for n in cfg.small_threads
+        for op in ops
+    ]
