@@ -248,6 +248,15 @@ def small_servers(ctx: Context, image: Image, repo: str) -> tuple[list[Server], 
     return servers, ours, answers
 
 
+def floor_note(name: str, baseline: Key | None, ours: Server) -> str:
+    """A small-request row's note: what each floor is (a row with no baseline is one); none for a server's row."""
+    if name == REPLAY:
+        return f"do-nothing http.server sending {ours.name}'s answer"
+    if baseline is not None:
+        return ""
+    return "do-nothing, own process" if name == HTTP_SERVER else "do-nothing app"
+
+
 def small(ctx: Context) -> None:
     """Requests per second (ping, manifest HEAD and GET) against do-nothing servers answering pings, in interleaved
     rounds: before each operation's servers, each floor for as long as each server (a shorter run measures fewer
@@ -282,10 +291,8 @@ def small(ctx: Context) -> None:
                 if op in REPLAYED:
                     plan.append(((bench, REPLAY, (floor, KEEPALIVE)), measure(replay, threads, work)))
         stats = interleaved("small", cfg.small_reps, plan)
-    notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
     for (bench, name, baseline), stat in stats.items():
-        note = notes.get(name, "do-nothing app") if name == REPLAY or not baseline else ""
-        ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=note)
+        ctx.add(bench, name, stat, "req/s", higher=True, baseline=baseline, note=floor_note(name, baseline, ours))
 
 
 def server_bound(ctx: Context) -> None:
@@ -327,11 +334,9 @@ def server_bound(ctx: Context) -> None:
         plan.append(((*uploads, None), lambda: wrk.chunk_rate(floor_url + UPLOAD, chunk, cfg.small_seconds)))
         plan += [((uploads[0], s.name, uploads), partial(patches, s.url)) for s in servers]
         stats = interleaved("wrk", cfg.small_reps, plan)
-    notes = {HTTP_SERVER: "do-nothing, own process", REPLAY: f"do-nothing http.server sending {ours.name}'s answer"}
     for (bench, name, baseline), stat in stats.items():
-        note = notes[name] if name == REPLAY or not baseline else ""
         unit = "MB/s" if bench.startswith("wrk.chunked.") else "req/s"
-        ctx.add(bench, name, stat, unit, higher=True, baseline=baseline, note=note)
+        ctx.add(bench, name, stat, unit, higher=True, baseline=baseline, note=floor_note(name, baseline, ours))
 
 
 # Push and pull ------------------------------------------------------------------------------------------------------
